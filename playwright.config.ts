@@ -1,0 +1,23 @@
+import { defineConfig } from '@playwright/test';
+import { chromiumPath, webgpuArgs } from './test/support/browser.ts';
+
+// Browser tests run in the system Chromium with WebGPU on SwiftShader (no GPU, no shader-f16).
+// Two servers: Vite (app + test harness) and a static Range server for ../shared models.
+export default defineConfig({
+  testDir: 'test',
+  testMatch: /.*\.spec\.ts$/,
+  timeout: 180_000,
+  expect: { timeout: 30_000 },
+  fullyParallel: true,
+  workers: process.env.CI ? 2 : 2,
+  reporter: [['list']],
+  use: {
+    baseURL: 'http://127.0.0.1:5173',
+    browserName: 'chromium',
+    launchOptions: { executablePath: chromiumPath(), args: webgpuArgs },
+  },
+  webServer: [
+    { command: 'npx vite --port 5173 --strictPort', url: 'http://127.0.0.1:5173/index.html', reuseExistingServer: !process.env.CI, timeout: 60_000 },
+    { command: 'node test/support/model-server.mjs', url: 'http://127.0.0.1:5174/health', reuseExistingServer: !process.env.CI, timeout: 30_000 },
+  ],
+});

@@ -1,0 +1,101 @@
+/**
+ * Public API types (exported from src/index.ts). The engine runs in a Web Worker; these shapes are
+ * what crosses the boundary, so they are plain data.
+ */
+
+export interface EngineOptions {
+  /** URL: read with HTTP Range requests, never one whole-file fetch into memory. Blob/File: read by slices. */
+  model: string | URL | Blob;
+  /** Cap on GPU memory for weights (resident + streaming pool slots), bytes. Default: from adapter limits. */
+  gpuBudgetBytes?: number;
+  /** Context length in tokens (KV cache size). Default: min(model's context_length, 2048). */
+  contextLength?: number;
+  /** Called during load. `phase` is e.g. 'header', 'plan', 'upload', 'ready'. */
+  onProgress?: (p: LoadProgress) => void;
+}
+
+export interface LoadProgress {
+  phase: string;
+  /** bytes done in this phase */
+  loadedBytes: number;
+  /** bytes in this phase */
+  totalBytes: number;
+}
+
+export interface ModelInfo {
+  /** `general.architecture`, e.g. 'llama' */
+  architecture: string;
+  /** `general.name` or the file name */
+  name: string;
+  nLayers: number;
+  nVocab: number;
+  /** tokens, from `<arch>.context_length` */
+  contextLength: number;
+  /** bytes */
+  fileBytes: number;
+  /** ggml type name → number of tensors of that type */
+  tensorTypes: Record<string, number>;
+}
+
+export interface EngineStats {
+  /** the weight budget in force, bytes */
+  gpuBudgetBytes: number;
+  /** GPU bytes holding weights: resident tensors + streaming pool slots (≤ gpuBudgetBytes) */
+  weightBytesOnGpu: number;
+  /** GPU bytes of the K/V cache (context × layers × kv width × 2 × 4) */
+  kvCacheBytes: number;
+  /** GPU bytes of activations, logits and uniforms */
+  scratchBytes: number;
+  layersResident: number;
+  layersStreamed: number;
+  /** weight bytes written to the GPU during the last forward pass */
+  bytesUploadedLastToken: number;
+  /** weight bytes written to the GPU since load */
+  bytesUploadedTotal: number;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+  /** streaming pool: number of slots and bytes per slot (0 when fully resident) */
+  poolSlots: number;
+  poolSlotBytes: number;
+  /** per layer: 'resident' or 'streamed' */
+  layerResidency: ('resident' | 'streamed')[];
+  /** tokens currently in the KV cache */
+  contextTokens: number;
+  contextLength: number;
+}
+
+export interface GenerateRequest {
+  /** text (tokenized with BOS as the vocab says) or token ids */
+  prompt: string | number[];
+  maxTokens: number;
+  /** 0 = greedy (argmax on the GPU). Default 0. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  /** RNG seed; same seed → same tokens */
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+export interface GeneratedToken {
+  token: number;
+  /** the text this token adds (may be '' while a UTF-8 sequence is incomplete) */
+  text: string;
+}
+
+export interface Engine {
+  readonly info: ModelInfo;
+  tokenize(text: string, opts?: { addSpecial?: boolean }): Promise<number[]>;
+  detokenize(ids: number[]): Promise<string>;
+  /** Streams generated tokens; stops at maxTokens, an end-of-generation token, or `signal`. */
+  generate(req: GenerateRequest): AsyncIterable<GeneratedToken>;
+  /** One nVocab logit row per requested position (indices into `tokens`; default: the last). */
+  logits(tokens: number[], opts?: { positions?: number[] }): Promise<Float32Array[]>;
+  stats(): Promise<EngineStats>;
+  dispose(): Promise<void>;
+}
+
+export interface Tokenizer {
+  tokenize(text: string, opts?: { addSpecial?: boolean; parseSpecial?: boolean }): number[];
+  detokenize(ids: number[]): string;
+}

@@ -1,0 +1,36 @@
+/**
+ * Typed errors. Every failure the engine reports names the problem in its message and carries a
+ * stable `code`, so the UI can show it and callers can branch on it without parsing text.
+ */
+export type LayerstreamErrorCode =
+  | 'not_gguf' // bad magic, unsupported GGUF version
+  | 'truncated' // file ends before the header/tensor data says it should
+  | 'malformed' // inconsistent header: bad type ids, impossible counts, bad shapes
+  | 'unsupported_architecture'
+  | 'unsupported_tensor_type'
+  | 'missing_tensor'
+  | 'fetch_failed' // network error, HTTP status, wrong server
+  | 'no_range_support' // server ignores Range requests
+  | 'budget_too_small'
+  | 'webgpu_unavailable'
+  | 'aborted'
+  | 'disposed';
+
+export class LayerstreamError extends Error {
+  readonly code: LayerstreamErrorCode;
+  constructor(code: LayerstreamErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'LayerstreamError';
+  }
+}
+
+/** Rebuilds a LayerstreamError that crossed a worker boundary as a plain object or Error. */
+export function reviveError(e: unknown): Error {
+  if (e instanceof LayerstreamError) return e;
+  const anyE = e as { code?: string; message?: string; name?: string } | undefined;
+  if (anyE && typeof anyE.code === 'string' && typeof anyE.message === 'string') {
+    return new LayerstreamError(anyE.code as LayerstreamErrorCode, anyE.message);
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}

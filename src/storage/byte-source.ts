@@ -1,0 +1,127 @@
+import { LayerstreamError } from '../errors.ts';
+
+/**
+ * Random-access bytes of a model file. Everything downstream (GGUF header, tokenizer, weight loader)
+ * reads through this, so the whole file is never held in memory.
+ */
+export interface ByteSource {
+  /** Display name: URL or file name. */
+  readonly name: string;
+  /** File size in bytes. */
+  readonly size: number;
+  /**
+   * Reads bytes [offset, offset + length). Throws LayerstreamError('truncated') if that runs past
+   * the end, ('fetch_failed') on I/O errors, ('aborted') if `signal` fires.
+   */
+  read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
+}
+
+function checkRange(src: { name: string; size: number }, offset: number, length: number): void {
+  if (offset < 0 || length < 0 || offset + length > src.size) {
+    throw new LayerstreamError(
+      'truncated',
+      `read past end of ${src.name}: bytes ${offset}..${offset + length} of a ${src.size}-byte file (truncated file?)`,
+    );
+  }
+}
+
+/** A Blob or File (local file picker, drag-and-drop). Reads slices; never the whole file. */
+export class BlobSource implements ByteSource {
+  readonly name: string;
+  readonly size: number;
+  constructor(private readonly blob: Blob, name?: string) {
+    this.name = name ?? (blob instanceof File ? blob.name : 'blob');
+    this.size = blob.size;
+  }
+  async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    if (signal?.aborted) throw new LayerstreamError('aborted', 'read aborted');
+    return new Uint8Array(await this.blob.slice(offset, offset + length).arrayBuffer());
+  }
+}
+
+/** Bytes already in memory (tests, small files). */
+export class MemorySource implements ByteSource {
+  readonly size: number;
+  constructor(private readonly bytes: Uint8Array, readonly name = 'memory') {
+    this.size = bytes.byteLength;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    return this.bytes.subarray(offset, offset + length);
+  }
+}
+
+const FIRST_READ_BYTES = 1 << 20;
+
+/**
+ * A URL read with HTTP Range requests (RFC 9110 §14). `open` makes one Range request for the first
+ * bytes to learn the size (Content-Range) and check the server honours Range; those bytes are kept
+ * for the GGUF header parse.
+ */
+export class HttpRangeSource implements ByteSource {
+  private constructor(
+    readonly name: string,
+    readonly size: number,
+    private head: Uint8Array,
+  ) {}
+
+  /**
+   * Throws LayerstreamError: 'fetch_failed' (network error or HTTP error status),
+   * 'no_range_support' (server answered 200 to a Range request), 'aborted'.
+   */
+  static async open(url: string, signal?: AbortSignal): Promise<HttpRangeSource> {
+    const res = await rangeFetch(url, 0, FIRST_READ_BYTES - 1, signal);
+    const cr = res.headers.get('Content-Range');
+    const m = cr ? /bytes\s+(\d+)-(\d+)\/(\d+|\*)/.exec(cr) : null;
+    if (res.status === 200 || !m) {
+      await res.body?.cancel().catch(() => {});
+      throw new LayerstreamError(
+        'no_range_support',
+        `server does not support HTTP Range requests for ${url} (answered ${res.status} without Content-Range); ` +
+          'layerstream reads models in pieces and needs a server that honours Range',
+      );
+    }
+    if (m[3] === '*') throw new LayerstreamError('no_range_support', `server did not report the size of ${url} in Content-Range`);
+    const size = Number(m[3]);
+    const head = new Uint8Array(await res.arrayBuffer());
+    return new HttpRangeSource(url, size, head);
+  }
+
+  async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    if (length === 0) return new Uint8Array(0);
+    if (offset + length <= this.head.byteLength) return this.head.subarray(offset, offset + length);
+    const res = await rangeFetch(this.name, offset, offset + length - 1, signal);
+    if (res.status !== 206) {
+      await res.body?.cancel().catch(() => {});
+      throw new LayerstreamError('no_range_support', `server answered ${res.status} to a Range request for ${this.name}`);
+    }
+    const buf = new Uint8Array(await res.arrayBuffer());
+    if (buf.byteLength !== length) {
+      throw new LayerstreamError('fetch_failed', `short read from ${this.name}: asked ${length} bytes at ${offset}, got ${buf.byteLength}`);
+    }
+    return buf;
+  }
+}
+
+async function rangeFetch(url: string, first: number, last: number, signal?: AbortSignal): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { Range: `bytes=${first}-${last}` }, signal, cache: 'no-store' });
+  } catch (e) {
+    if (signal?.aborted) throw new LayerstreamError('aborted', `request for ${url} aborted`);
+    throw new LayerstreamError('fetch_failed', `could not fetch ${url}: ${(e as Error).message}`, { cause: e });
+  }
+  if (res.status === 416) throw new LayerstreamError('truncated', `server says range ${first}-${last} is past the end of ${url}`);
+  if (!res.ok) throw new LayerstreamError('fetch_failed', `HTTP ${res.status} ${res.statusText} for ${url}`);
+  return res;
+}
+
+/** Opens a model given as URL string, URL or Blob. */
+export async function openByteSource(model: string | URL | Blob, signal?: AbortSignal): Promise<ByteSource> {
+  if (typeof Blob !== 'undefined' && model instanceof Blob) return new BlobSource(model);
+  const url = model instanceof URL ? model.href : String(model);
+  const base = typeof location !== 'undefined' ? location.href : undefined;
+  return HttpRangeSource.open(new URL(url, base).href, signal);
+}

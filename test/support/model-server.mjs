@@ -1,0 +1,85 @@
+// A static file server for the browser tests: serves ../shared (and a few fault modes) with HTTP
+// Range support and CORS, on 127.0.0.1 only. Paths:
+//   /shared/<path>            files under ../shared, Range supported, ETag from size+mtime
+//   /norange/shared/<path>    same bytes, but ignores Range and always answers 200 with the whole file
+//   /notfound                 404
+//   /html                     a 200 text/html page (a "wrong server")
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const sharedRoot = path.resolve(here, '../../../shared');
+const port = Number(process.env.MODEL_SERVER_PORT ?? 5174);
+
+function cors(res) {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Allow-Headers', 'Range, If-Range, Content-Type');
+  res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges, ETag, Last-Modified');
+}
+
+function serveFile(req, res, file, { ranges }) {
+  let st;
+  try {
+    st = fs.statSync(file);
+    if (!st.isFile()) throw new Error('not a file');
+  } catch {
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('not found');
+    return;
+  }
+  const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+  res.setHeader('ETag', etag);
+  res.setHeader('Last-Modified', st.mtime.toUTCString());
+  res.setHeader('Content-Type', 'application/octet-stream');
+  res.setHeader('Cache-Control', 'no-store');
+  const range = req.headers.range;
+  if (ranges) res.setHeader('Accept-Ranges', 'bytes');
+  const m = ranges && range ? /^bytes=(\d+)-(\d*)$/.exec(range) : null;
+  if (m) {
+    const start = Number(m[1]);
+    const end = m[2] === '' ? st.size - 1 : Math.min(Number(m[2]), st.size - 1);
+    if (start >= st.size || end < start) {
+      res.writeHead(416, { 'Content-Range': `bytes */${st.size}` });
+      res.end();
+      return;
+    }
+    res.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${st.size}`, 'Content-Length': end - start + 1 });
+    if (req.method === 'HEAD') return res.end();
+    fs.createReadStream(file, { start, end }).pipe(res);
+    return;
+  }
+  res.writeHead(200, { 'Content-Length': st.size });
+  if (req.method === 'HEAD') return res.end();
+  fs.createReadStream(file).pipe(res);
+}
+
+const server = http.createServer((req, res) => {
+  cors(res);
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204);
+    res.end();
+    return;
+  }
+  const url = new URL(req.url ?? '/', 'http://x');
+  const p = decodeURIComponent(url.pathname);
+  if (p === '/health') return res.end('ok');
+  if (p === '/html') {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    return res.end('<!doctype html><title>not a model</title><p>hello</p>');
+  }
+  const norange = p.startsWith('/norange/');
+  const rel = norange ? p.slice('/norange'.length) : p;
+  if (!rel.startsWith('/shared/')) {
+    res.writeHead(404);
+    return res.end('not found');
+  }
+  const file = path.resolve(sharedRoot, '.' + rel.slice('/shared'.length));
+  if (!file.startsWith(sharedRoot + path.sep)) {
+    res.writeHead(403);
+    return res.end('forbidden');
+  }
+  serveFile(req, res, file, { ranges: !norange });
+});
+server.listen(port, '127.0.0.1', () => console.log(`model server on http://127.0.0.1:${port} serving ${sharedRoot}`));
