@@ -1,0 +1,92 @@
+// Causal grouped-query attention for T new tokens at positions pos0 .. pos0+T-1 against the
+// layer's K/V cache (which already holds those tokens' keys and values):
+//   O[t, h] = softmax_p( scale * q[t,h] · K[p, h/g] ) · V[p, h/g],  p in [lo, pos0 + t]
+// g = n_head / n_head_kv (GQA), lo = 0 or pos - window + 1 (sliding window), optional soft-cap
+// cap * tanh(s / cap) on the scores (gemma2). Scores go to a scratch row in global memory, so the
+// context length is not limited by workgroup memory. One workgroup per (head, token).
+// Dispatch: (n_head, T).
+
+struct Step { n_tokens: u32, pos0: u32, head_row0: u32, head_tokens: u32 }
+struct Params {
+  n_head: u32, n_head_kv: u32, head_dim: u32, ctx: u32,
+  scale: f32, softcap: f32, window: u32, t_max: u32,
+}
+
+@group(0) @binding(0) var<storage, read> Q: array<f32>;     // [T, n_head * head_dim]
+@group(0) @binding(1) var<storage, read> K: array<f32>;     // [ctx, n_head_kv * head_dim]
+@group(0) @binding(2) var<storage, read> V: array<f32>;     // [ctx, n_head_kv * head_dim]
+@group(0) @binding(3) var<storage, read_write> O: array<f32>; // [T, n_head * head_dim]
+@group(0) @binding(4) var<storage, read_write> SC: array<f32>; // [n_head, t_max, ctx] scratch
+@group(0) @binding(5) var<uniform> P: Params;
+@group(0) @binding(6) var<uniform> S: Step;
+
+const WG: u32 = 64u;
+var<workgroup> red: array<f32, 64>;
+var<workgroup> qs: array<f32, 512>; // head_dim <= 512
+
+fn reduce_max(v: f32, tid: u32) -> f32 {
+  red[tid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) { red[tid] = max(red[tid], red[tid + s]); }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn reduce_sum(v: f32, tid: u32) -> f32 {
+  red[tid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) { red[tid] += red[tid + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let h = wg.x;
+  let t = wg.y;
+  if (t >= S.n_tokens) { return; }
+  let hd = P.head_dim;
+  let kvh = h / (P.n_head / P.n_head_kv);
+  let kv_stride = P.n_head_kv * hd;
+  let pos = S.pos0 + t;
+  var lo = 0u;
+  if (P.window > 0u && pos + 1u > P.window) { lo = pos + 1u - P.window; }
+  let qo = (t * P.n_head + h) * hd;
+  for (var d = tid; d < hd; d += WG) { qs[d] = Q[qo + d]; }
+  workgroupBarrier();
+
+  let sbase = (h * P.t_max + t) * P.ctx;
+  var mx = -3.0e38;
+  for (var p = lo + tid; p <= pos; p += WG) {
+    let ko = p * kv_stride + kvh * hd;
+    var s = 0.0;
+    for (var d = 0u; d < hd; d++) { s += qs[d] * K[ko + d]; }
+    s *= P.scale;
+    if (P.softcap > 0.0) { s = P.softcap * tanh(s / P.softcap); }
+    SC[sbase + p] = s;
+    mx = max(mx, s);
+  }
+  mx = reduce_max(mx, tid);
+  var sum = 0.0;
+  for (var p = lo + tid; p <= pos; p += WG) {
+    let e = exp(SC[sbase + p] - mx);
+    SC[sbase + p] = e;
+    sum += e;
+  }
+  sum = reduce_sum(sum, tid);
+  storageBarrier();
+  let inv = 1.0 / sum;
+  for (var d = tid; d < hd; d += WG) {
+    var acc = 0.0;
+    for (var p = lo; p <= pos; p++) { acc += SC[sbase + p] * V[p * kv_stride + kvh * hd + d]; }
+    O[qo + d] = acc * inv;
+  }
+}

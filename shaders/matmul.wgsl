@@ -1,0 +1,66 @@
+// Y = W · X for a weight piece of `rows` rows × `k` columns stored in a ggml type (quant.wgsl
+// supplies dequant4, BLOCK_ELEMS, BLOCK_BYTES), against up to n_tokens input rows X [T, k].
+// One workgroup per output row and tile of TT tokens: each thread takes 4-element groups of the
+// row, dequantizes them once and applies them to all TT tokens (that is what makes prefill batched).
+// Dispatch: (min(rows, 32768), ceil(rows / 32768), ceil(T / TT)).
+
+struct Step { n_tokens: u32, pos0: u32, head_row0: u32, head_tokens: u32 }
+struct Params {
+  rows: u32,       // rows of W in this piece
+  k: u32,          // input width, elements (multiple of 4)
+  row_bytes: u32,  // bytes per row of W
+  y_col0: u32,     // output column of this piece's first row
+  y_stride: u32,   // output row stride, elements
+  x_stride: u32,   // input row stride, elements (multiple of 4)
+  flags: u32,      // bit 0: accumulate (Y += W·X); bit 1: head (tokens head_row0.. of X); bit 2: output rows at pos0+t
+  _pad: u32,
+}
+
+@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(3) var<uniform> P: Params;
+@group(0) @binding(4) var<uniform> S: Step;
+
+const WG: u32 = 64u;
+const TT: u32 = 4u;
+var<workgroup> red: array<f32, 256>; // WG * TT
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) tid: u32) {
+  let row = wg.x + wg.y * nwg.x;
+  if (row >= P.rows) { return; }
+  let head = (P.flags & 2u) != 0u;
+  let nt = select(S.n_tokens, S.head_tokens, head);
+  let t_first = select(0u, S.head_row0, head);
+  let t0 = wg.z * TT;
+  var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
+  let groups = P.k / 4u;
+  let gpb = BLOCK_ELEMS / 4u;
+  let rbase = row * P.row_bytes;
+  let xs = P.x_stride / 4u;
+  for (var g = tid; g < groups; g += WG) {
+    let w = dequant4(rbase + (g / gpb) * BLOCK_BYTES, g % gpb);
+    for (var t = 0u; t < TT; t++) {
+      if (t0 + t < nt) {
+        acc[t] += dot(w, X[(t_first + t0 + t) * xs + g]);
+      }
+    }
+  }
+  for (var t = 0u; t < TT; t++) { red[t * WG + tid] = acc[t]; }
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) {
+      for (var t = 0u; t < TT; t++) { red[t * WG + tid] += red[t * WG + tid + s]; }
+    }
+    workgroupBarrier();
+  }
+  if (tid < TT && t0 + tid < nt) {
+    let t = t0 + tid;
+    let orow = select(t, S.pos0 + t, (P.flags & 4u) != 0u);
+    let yo = orow * P.y_stride + P.y_col0 + row;
+    var v = red[tid * WG];
+    if ((P.flags & 1u) != 0u) { v += Y[yo]; }
+    Y[yo] = v;
+  }
+}

@@ -1,0 +1,35 @@
+// RMSNorm (llama.cpp ggml_rms_norm followed by ggml_mul with the weight):
+//   Y[t, i] = X[t, i] / sqrt(mean_i(X[t, :]^2) + eps) * w[i]
+// over `groups` groups of n elements per row (groups > 1: per-head norm, as qwen3's q/k norm).
+// One workgroup per (token, group). Dispatch: (T * groups).
+
+struct Step { n_tokens: u32, pos0: u32, head_row0: u32, head_tokens: u32 }
+struct Params { n: u32, groups: u32, eps: f32, flags: u32 } // flags bit 2: rows at pos0+t
+
+@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read> Wn: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(3) var<uniform> P: Params;
+@group(0) @binding(4) var<uniform> S: Step;
+
+const WG: u32 = 64u;
+var<workgroup> red: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let t = wg.x / P.groups;
+  let grp = wg.x % P.groups;
+  if (t >= S.n_tokens) { return; }
+  let row = select(t, S.pos0 + t, (P.flags & 4u) != 0u);
+  let base = (row * P.groups + grp) * P.n;
+  var ss = 0.0;
+  for (var i = tid; i < P.n; i += WG) { let v = X[base + i]; ss += v * v; }
+  red[tid] = ss;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) { red[tid] += red[tid + s]; }
+    workgroupBarrier();
+  }
+  let scale = 1.0 / sqrt(red[0] / f32(P.n) + P.eps);
+  for (var i = tid; i < P.n; i += WG) { Y[base + i] = (X[base + i] * scale) * Wn[i]; }
+}

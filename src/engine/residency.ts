@@ -1,0 +1,163 @@
+import { LayerstreamError } from '../errors.ts';
+
+/**
+ * Residency planning: which weight bytes live on the GPU for the whole session and which stream
+ * through a ring of pool slots every forward pass. Pure arithmetic, no GPU.
+ *
+ * The unit of upload is a *group*: consecutive tensors of one layer (or row pieces of one tensor)
+ * whose aligned size fits a slot. Groups never span layers, so "layer resident" is well defined.
+ */
+
+/** One weight tensor the forward pass uses, in the order it uses them. */
+export interface TensorUse {
+  name: string;
+  /** layer index, or nLayers for the output head and final norm */
+  unit: number;
+  /** rows (product of ne[1..]) and bytes per row */
+  rows: number;
+  rowBytes: number;
+  /** absolute file offset of the tensor data */
+  fileOffset: number;
+}
+
+/** A contiguous row range of a tensor placed at `groupOffset` inside its group's buffer. */
+export interface Piece {
+  tensor: string;
+  row0: number;
+  rows: number;
+  /** absolute file offset / bytes of the piece */
+  fileOffset: number;
+  nBytes: number;
+  /** byte offset inside the group buffer (a multiple of the binding alignment) */
+  groupOffset: number;
+}
+
+export interface Group {
+  index: number;
+  unit: number;
+  pieces: Piece[];
+  /** bytes the group occupies (last piece end, padded to 4) */
+  bytes: number;
+  resident: boolean;
+  /** for streamed groups: which pool slot (ring position) it is uploaded into */
+  slot: number;
+}
+
+export interface ResidencyPlan {
+  groups: Group[];
+  /** number of streaming slots (0 when everything is resident) and bytes per slot */
+  slots: number;
+  slotBytes: number;
+  residentBytes: number;
+  /** bytes uploaded per forward pass */
+  streamedBytes: number;
+  budgetBytes: number;
+  /** per unit (layers, then the head): resident when all of its groups are */
+  unitResident: boolean[];
+}
+
+export interface PlanOptions {
+  budgetBytes: number;
+  /** largest buffer binding (maxStorageBufferBindingSize), bytes */
+  maxBindingBytes: number;
+  /** binding offset alignment (minStorageBufferOffsetAlignment), bytes */
+  align: number;
+  nUnits: number;
+  /** streaming slots when the model does not fit (2 lets one upload while the other computes) */
+  ringSlots?: number;
+}
+
+const up = (n: number, a: number) => Math.ceil(n / a) * a;
+
+/** Splits the uses into groups of at most `maxBytes` each (tensors split by rows when larger). */
+export function formGroups(uses: TensorUse[], maxBytes: number, align: number): Group[] {
+  const groups: Group[] = [];
+  let cur: Group | null = null;
+  const close = () => {
+    if (cur && cur.pieces.length) groups.push(cur);
+    cur = null;
+  };
+  const open = (unit: number): Group => ({ index: 0, unit, pieces: [], bytes: 0, resident: true, slot: -1 });
+  for (const u of uses) {
+    const nBytes = u.rows * u.rowBytes;
+    if (cur && (cur as Group).unit !== u.unit) close();
+    if (up(nBytes, 4) <= maxBytes) {
+      let g: Group = cur ?? open(u.unit);
+      let off = g.pieces.length ? up(g.bytes, align) : 0;
+      if (off + up(nBytes, 4) > maxBytes) {
+        close();
+        g = open(u.unit);
+        off = 0;
+      }
+      g.pieces.push({ tensor: u.name, row0: 0, rows: u.rows, fileOffset: u.fileOffset, nBytes, groupOffset: off });
+      g.bytes = off + up(nBytes, 4);
+      cur = g;
+      continue;
+    }
+    close();
+    const rowsPer = Math.floor((maxBytes - 3) / u.rowBytes);
+    if (rowsPer < 1) throw new LayerstreamError('budget_too_small', `a row of ${u.name} (${u.rowBytes} bytes) does not fit a ${maxBytes}-byte slot`);
+    for (let r = 0; r < u.rows; r += rowsPer) {
+      const rows = Math.min(rowsPer, u.rows - r);
+      const g = open(u.unit);
+      g.pieces.push({ tensor: u.name, row0: r, rows, fileOffset: u.fileOffset + r * u.rowBytes, nBytes: rows * u.rowBytes, groupOffset: 0 });
+      g.bytes = up(rows * u.rowBytes, 4);
+      groups.push(g);
+    }
+  }
+  close();
+  groups.forEach((g, i) => (g.index = i));
+  return groups;
+}
+
+/** Smallest slot that can hold every tensor, splitting by rows where possible (1 row minimum). */
+export function minSlotBytes(uses: TensorUse[]): number {
+  return Math.max(...uses.map((u) => up(u.rows > 1 ? u.rowBytes : u.rowBytes * u.rows, 4)));
+}
+
+/**
+ * Decides residency under `budgetBytes` (resident groups + slots ≤ budget).
+ * Everything fits → all resident, no slots. Otherwise `ringSlots` slots of one layer's size (at most
+ * a quarter of the budget, at least one row of the widest tensor) stream what does not fit, and
+ * groups are pinned first-come in forward order while the rest of the budget lasts.
+ * Throws LayerstreamError('budget_too_small') naming the minimum budget that would work.
+ */
+export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan {
+  const K = o.ringSlots ?? 2;
+  const natural = formGroups(uses, o.maxBindingBytes, o.align);
+  const total = natural.reduce((s, g) => s + up(g.bytes, o.align), 0);
+  const unitBytes = new Array(o.nUnits).fill(0);
+  for (const g of natural) unitBytes[g.unit] += up(g.bytes, o.align);
+  if (total <= o.budgetBytes) {
+    return { groups: natural, slots: 0, slotBytes: 0, residentBytes: total, streamedBytes: 0, budgetBytes: o.budgetBytes, unitResident: unitBytes.map(() => true) };
+  }
+  const minSlot = up(minSlotBytes(uses), o.align);
+  const minBudget = K * minSlot;
+  if (o.budgetBytes < minBudget) {
+    throw new LayerstreamError(
+      'budget_too_small',
+      `GPU budget of ${o.budgetBytes} bytes is too small: streaming needs at least ${minBudget} bytes (${K} slots of ${minSlot} bytes); the whole model needs ${total}`,
+    );
+  }
+  const largestUnit = Math.max(...unitBytes);
+  const slotBytes = Math.max(minSlot, Math.min(largestUnit, o.maxBindingBytes, Math.floor(o.budgetBytes / (2 * K) / o.align) * o.align));
+  const groups = formGroups(uses, slotBytes, o.align);
+  let left = o.budgetBytes - K * slotBytes;
+  let residentBytes = 0;
+  let streamedBytes = 0;
+  let ring = 0;
+  for (const g of groups) {
+    const b = up(g.bytes, o.align);
+    if (b <= left) {
+      left -= b;
+      residentBytes += b;
+      g.resident = true;
+    } else {
+      g.resident = false;
+      g.slot = ring++ % K;
+      streamedBytes += g.pieces.reduce((s, p) => s + p.nBytes, 0);
+    }
+  }
+  const unitResident = unitBytes.map((_, u) => groups.every((g) => g.unit !== u || g.resident));
+  return { groups, slots: K, slotBytes, residentBytes, streamedBytes, budgetBytes: o.budgetBytes, unitResident };
+}

@@ -1,0 +1,23 @@
+import { LayerstreamError } from '../errors.ts';
+
+/**
+ * Requests a GPUDevice with the adapter's largest buffer limits (weights are bound in pieces up to
+ * maxStorageBufferBindingSize). Works without `shader-f16`: every kernel has a float32 path.
+ * Throws LayerstreamError('webgpu_unavailable') when there is no WebGPU or no adapter.
+ */
+export async function requestGPUDevice(gpu: GPU | undefined = globalThis.navigator?.gpu): Promise<GPUDevice> {
+  if (!gpu) throw new LayerstreamError('webgpu_unavailable', 'WebGPU is not available in this browser (navigator.gpu is missing)');
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new LayerstreamError('webgpu_unavailable', 'WebGPU is available but no GPU adapter was found');
+  const l = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxStorageBuffersPerShaderStage: Math.min(l.maxStorageBuffersPerShaderStage, 10),
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+    },
+  });
+  device.addEventListener('uncapturederror', (e) => console.error('WebGPU error:', (e as GPUUncapturedErrorEvent).error.message));
+  return device;
+}

@@ -1,0 +1,218 @@
+import { Recorder } from './recorder.ts';
+import { plainKernelSource, quantKernelSource, type PlainKernel, type QuantKernel } from './shaders.ts';
+
+/** A buffer range bound to a kernel. size undefined = to the end of the buffer. */
+export interface BufView {
+  buffer: GPUBuffer;
+  offset?: number;
+  size?: number;
+}
+
+/** A weight tensor as the kernels see it: ggml type, row geometry, and its bound pieces. */
+export interface WeightRef {
+  name: string;
+  type: string;
+  /** ne[0] (input width, elements) and total rows */
+  cols: number;
+  rows: number;
+  rowBytes: number;
+  pieces: { view: BufView; row0: number; rows: number }[];
+}
+
+const UNIFORM_SLOT = 256;
+const UNIFORM_SLOTS = 1024;
+const MAX_X = 32768;
+
+/** Grid for `n` workgroups: x ≤ 32768, the rest in y (workgroup counts are capped at 65535 per dimension). */
+function grid(n: number): [number, number] {
+  return n <= MAX_X ? [Math.max(n, 1), 1] : [MAX_X, Math.ceil(n / MAX_X)];
+}
+
+/**
+ * The kernel library: compiles pipelines on first use, interns uniform parameter blocks and bind
+ * groups (buffers never change after load, so each op site builds its bind group once), and records
+ * dispatches. Every method records work for the current step (`setStep`): T tokens at pos0.
+ * Shapes in the comments are [rows, columns] in float32 elements.
+ */
+export class Kernels {
+  readonly recorder: Recorder;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private uniformKeys = new Map<string, number>();
+  private uniforms: GPUBuffer;
+  private readonly step: GPUBuffer;
+  private bufIds = new WeakMap<GPUBuffer, number>();
+  private nextBufId = 1;
+  /** tokens in the current step, and rows of the head output */
+  T = 1;
+  headT = 1;
+
+  constructor(readonly device: GPUDevice) {
+    this.recorder = new Recorder(device);
+    this.uniforms = device.createBuffer({ label: 'uniform params', size: UNIFORM_SLOT * UNIFORM_SLOTS, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.step = device.createBuffer({ label: 'step', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  }
+
+  /** Bytes of GPU memory the kernel library holds (uniforms). */
+  get bytes(): number {
+    return this.uniforms.size + this.step.size;
+  }
+
+  /**
+   * Starts a step of T tokens at positions pos0.., whose head (output projection) runs on
+   * `headT` rows starting at row headRow0. Flushes earlier work first (the step uniform is shared).
+   */
+  setStep(T: number, pos0: number, headRow0: number, headT: number): void {
+    this.recorder.flush();
+    this.T = T;
+    this.headT = headT;
+    this.device.queue.writeBuffer(this.step, 0, new Uint32Array([T, pos0, headRow0, headT]));
+  }
+
+  // ---- kernels -------------------------------------------------------------------------------
+
+  /**
+   * Y[t, :] (+)= W · X[t, :] for every piece of W. X [T, w.cols], Y [T, yStride].
+   * head: use the step's head rows of X and write rows 0..headT. atPos: write Y rows pos0+t.
+   */
+  matmul(y: BufView, w: WeightRef, x: BufView, o: { accumulate?: boolean; head?: boolean; atPos?: boolean; yStride?: number; xStride?: number } = {}): void {
+    const flags = (o.accumulate ? 1 : 0) | (o.head ? 2 : 0) | (o.atPos ? 4 : 0);
+    const T = o.head ? this.headT : this.T;
+    const pipeline = this.quantPipeline('matmul', w.type);
+    for (const p of w.pieces) {
+      const params = this.params([p.rows, w.cols, w.rowBytes, p.row0, o.yStride ?? w.rows, o.xStride ?? w.cols, flags, 0]);
+      const bg = this.bindGroup(pipeline, [p.view, x, y, params, { buffer: this.step }]);
+      const [gx, gy] = grid(p.rows);
+      this.recorder.dispatch(pipeline, bg, gx, gy, Math.ceil(T / 4));
+    }
+  }
+
+  /** Y [rows, k] = dequantized rows of a ggml-typed buffer W (rows of rowBytes bytes) × scale. */
+  getRows(y: BufView, w: BufView, type: string, rows: number, k: number, rowBytes: number, scale = 1): void {
+    const pipeline = this.quantPipeline('get_rows', type);
+    const params = this.params([rows, k, rowBytes, 0], [3, scale]);
+    const bg = this.bindGroup(pipeline, [w, y, params]);
+    const [gx, gy] = grid(Math.ceil((rows * k) / 4 / 64));
+    this.recorder.dispatch(pipeline, bg, gx, gy);
+  }
+
+  /** Y [T, groups·n] = RMSNorm of each n-wide group of X, times w [n]. atPos: rows pos0+t. */
+  rmsNorm(y: BufView, x: BufView, w: WeightRef, n: number, eps: number, o: { groups?: number; atPos?: boolean } = {}): void {
+    const groups = o.groups ?? 1;
+    const pipeline = this.plainPipeline('rmsnorm');
+    const params = this.params([n, groups, 0, o.atPos ? 4 : 0], [2, eps]);
+    const bg = this.bindGroup(pipeline, [x, w.pieces[0].view, y, params, { buffer: this.step }]);
+    this.recorder.dispatch(pipeline, bg, this.T * groups);
+  }
+
+  /** RoPE in place on X [T, nHeads·headDim]; mode 0 = adjacent pairs (llama), 2 = NEOX halves. */
+  rope(x: BufView, freqFactors: BufView, o: { nHeads: number; headDim: number; nRot: number; mode: number; base: number; freqScale: number; atPos?: boolean }): void {
+    const pipeline = this.plainPipeline('rope');
+    const params = this.params([o.nHeads, o.headDim, o.nRot, o.mode, 0, 0, o.atPos ? 4 : 0, 0], [4, o.base], [5, o.freqScale]);
+    const bg = this.bindGroup(pipeline, [x, freqFactors, params, { buffer: this.step }]);
+    this.recorder.dispatch(pipeline, bg, Math.ceil((this.T * o.nHeads * (o.nRot / 2)) / 64));
+  }
+
+  /** O [T, nHead·headDim] = causal softmax(scale · Q Kᵀ) V against the K/V cache [ctx, nHeadKv·headDim]. */
+  attention(
+    out: BufView, q: BufView, k: BufView, v: BufView, scores: BufView,
+    o: { nHead: number; nHeadKv: number; headDim: number; ctx: number; scale: number; softcap: number; window: number; tMax: number },
+  ): void {
+    const pipeline = this.plainPipeline('attention');
+    const params = this.params([o.nHead, o.nHeadKv, o.headDim, o.ctx, 0, 0, o.window, o.tMax], [4, o.scale], [5, o.softcap]);
+    const bg = this.bindGroup(pipeline, [q, k, v, out, scores, params, { buffer: this.step }]);
+    this.recorder.dispatch(pipeline, bg, o.nHead, this.T);
+  }
+
+  /** Y [T, n] = act(A) * B; act 'silu' (SwiGLU) or 'gelu' (GeGLU, tanh approximation). */
+  glu(y: BufView, a: BufView, b: BufView, n: number, act: 'silu' | 'gelu'): void {
+    this.elementwise('glu', y, a, b, [n, act === 'gelu' ? 1 : 0, 0, 0], this.T * n);
+  }
+
+  /** Y[t, :] += bias [n] for the step's rows (atPos: rows pos0+t). */
+  addRow(y: BufView, bias: WeightRef, n: number, atPos = false): void {
+    this.elementwise('add_row', y, bias.pieces[0].view, null, [n, 0, atPos ? 4 : 0, 0], this.T * n);
+  }
+
+  /** Y = cap · tanh(Y / cap) over headT rows of n. */
+  softcap(y: BufView, n: number, cap: number): void {
+    this.elementwise('softcap', y, null, null, [n, 0, 0, 0, cap], this.headT * n);
+  }
+
+  /** OUT[0] = argmax of row `row` of L [*, n]. */
+  argmax(out: BufView, logits: BufView, n: number, row: number): void {
+    const pipeline = this.plainPipeline('argmax');
+    const bg = this.bindGroup(pipeline, [logits, out, this.params([n, row, 0, 0])]);
+    this.recorder.dispatch(pipeline, bg, 1);
+  }
+
+  // ---- plumbing --------------------------------------------------------------------------------
+
+  /** a/b null: the entry point does not use that binding ('auto' layouts only hold used bindings). */
+  private elementwise(entry: string, y: BufView, a: BufView | null, b: BufView | null, p: number[], count: number): void {
+    const pipeline = this.plainPipeline('elementwise', entry);
+    const floats: [number, number][] = p.length > 4 ? [[3, p[4]]] : [];
+    const params = this.params(p.slice(0, 4), ...floats);
+    const bg = this.bindGroup(pipeline, [a, b, y, params, { buffer: this.step }]);
+    const [gx, gy] = grid(Math.ceil(count / 64));
+    this.recorder.dispatch(pipeline, bg, gx, gy);
+  }
+
+  private quantPipeline(kernel: QuantKernel, type: string): GPUComputePipeline {
+    return this.pipeline(`${kernel}:${type}`, () => quantKernelSource(kernel, type), 'main');
+  }
+
+  private plainPipeline(kernel: PlainKernel, entry = 'main'): GPUComputePipeline {
+    return this.pipeline(`${kernel}:${entry}`, () => plainKernelSource(kernel), entry);
+  }
+
+  private pipeline(key: string, source: () => string, entryPoint: string): GPUComputePipeline {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const module = this.device.createShaderModule({ label: key, code: source() });
+      p = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint } });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** Interns a 32-byte parameter block (u32 words; `floats` overrides words with f32 values). */
+  private params(words: number[], ...floats: [number, number][]): BufView {
+    const data = new ArrayBuffer(32);
+    const u = new Uint32Array(data);
+    const f = new Float32Array(data);
+    words.forEach((w, i) => (u[i] = w));
+    for (const [i, v] of floats) f[i] = v;
+    const key = Array.from(u).join(',');
+    let slot = this.uniformKeys.get(key);
+    if (slot === undefined) {
+      slot = this.uniformKeys.size;
+      if (slot >= UNIFORM_SLOTS) throw new Error('uniform arena exhausted');
+      this.uniformKeys.set(key, slot);
+      this.device.queue.writeBuffer(this.uniforms, slot * UNIFORM_SLOT, data);
+    }
+    return { buffer: this.uniforms, offset: slot * UNIFORM_SLOT, size: 32 };
+  }
+
+  private id(b: GPUBuffer): number {
+    let id = this.bufIds.get(b);
+    if (!id) this.bufIds.set(b, (id = this.nextBufId++));
+    return id;
+  }
+
+  /** Bind group with views[i] at binding i (null: binding not used by the entry point). */
+  private bindGroup(pipeline: GPUComputePipeline, views: (BufView | null)[]): GPUBindGroup {
+    const key = `${pipeline.label}|${views.map((v) => (v ? `${this.id(v.buffer)}@${v.offset ?? 0}+${v.size ?? -1}` : '-')).join(',')}`;
+    let bg = this.bindGroups.get(key);
+    if (!bg) {
+      const layout = pipeline.getBindGroupLayout(0);
+      // bindings are numbered in declaration order; quant kernels start at binding 0 (W)
+      bg = this.device.createBindGroup({
+        layout,
+        entries: views.flatMap((v, i) => (v ? [{ binding: i, resource: { buffer: v.buffer, offset: v.offset ?? 0, size: v.size } }] : [])),
+      });
+      this.bindGroups.set(key, bg);
+    }
+    return bg;
+  }
+}

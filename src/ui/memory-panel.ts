@@ -1,0 +1,227 @@
+import { LitElement, css, html } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { EngineStats } from '../api.ts';
+import { baseStyles } from './styles.ts';
+import { formatBytes, formatCount, formatPercent, formatRate } from './format.ts';
+
+/**
+ * GPU memory and streaming, drawn from `engine.stats()`: the weight budget split into resident
+ * weights / pool slots / free, KV cache and scratch, one cell per layer (resident or streamed),
+ * upload traffic and throughput.
+ */
+@customElement('ls-memory-panel')
+export class LsMemoryPanel extends LitElement {
+  static styles = [
+    baseStyles,
+    css`
+      section {
+        display: grid;
+        gap: var(--ls-gap-m);
+      }
+      .head {
+        display: grid;
+        gap: 2px;
+      }
+      .head h2 {
+        margin: 0;
+      }
+      .summary {
+        font-size: 0.82rem;
+      }
+      .bar {
+        display: flex;
+        height: 14px;
+        border-radius: 999px;
+        overflow: hidden;
+        background: var(--ls-free);
+      }
+      .bar > div {
+        height: 100%;
+        transition: width 0.25s ease-out;
+      }
+      .resident {
+        background: var(--ls-resident);
+      }
+      .pool {
+        background: var(--ls-pool);
+      }
+      .free {
+        background: var(--ls-free);
+      }
+      .legend {
+        display: grid;
+        gap: 4px;
+        margin-top: var(--ls-gap-s);
+        font-size: 0.82rem;
+      }
+      .legend div,
+      dl div {
+        display: flex;
+        justify-content: space-between;
+        gap: var(--ls-gap-s);
+      }
+      .swatch {
+        display: inline-block;
+        width: 10px;
+        height: 10px;
+        border-radius: 3px;
+        margin-right: 6px;
+        vertical-align: -1px;
+      }
+      .free.swatch {
+        border: 1px solid var(--ls-border-strong);
+      }
+      .num {
+        font-variant-numeric: tabular-nums;
+        font-weight: 500;
+        text-align: right;
+      }
+      dl {
+        margin: 0;
+        display: grid;
+        gap: 4px;
+        font-size: 0.82rem;
+      }
+      dt {
+        color: var(--ls-muted);
+      }
+      dd {
+        margin: 0;
+      }
+      .group {
+        padding-top: var(--ls-gap-m);
+        border-top: 1px solid var(--ls-border);
+      }
+      .group h3 {
+        margin: 0 0 6px;
+        font-size: 0.82rem;
+        font-weight: 600;
+      }
+      .layers {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 3px;
+      }
+      .cell {
+        flex: 1 1 0;
+        min-width: 10px;
+        height: 22px;
+        border-radius: 4px;
+        display: flex;
+        align-items: center;
+        justify-content: center;
+        font-size: 0.68rem;
+        font-weight: 600;
+        color: rgba(255, 255, 255, 0.92);
+        font-variant-numeric: tabular-nums;
+        overflow: hidden;
+      }
+      .cell[data-residency='resident'] {
+        background: var(--ls-resident);
+      }
+      .cell[data-residency='streamed'] {
+        background: var(--ls-pool);
+      }
+      .layers.dense .cell {
+        font-size: 0;
+        height: 16px;
+      }
+      .placeholder {
+        font-size: 0.85rem;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) stats: EngineStats | null = null;
+
+  private budget(s: EngineStats) {
+    const poolBytes = s.poolSlots * s.poolSlotBytes;
+    const residentBytes = Math.max(0, s.weightBytesOnGpu - poolBytes);
+    const whole = Math.max(s.gpuBudgetBytes, s.weightBytesOnGpu, 1);
+    const freeBytes = Math.max(0, s.gpuBudgetBytes - s.weightBytesOnGpu);
+    const pct = (b: number) => `${((b / whole) * 100).toFixed(2)}%`;
+    return html`
+      <div>
+        <div
+          class="bar"
+          role="img"
+          aria-label=${`Weight budget ${formatBytes(s.gpuBudgetBytes)}: resident ${formatBytes(residentBytes)}, pool ${formatBytes(poolBytes)}, free ${formatBytes(freeBytes)}`}
+        >
+          <div class="resident" style="width: ${pct(residentBytes)}" title="resident weights ${formatBytes(residentBytes)}"></div>
+          <div class="pool" style="width: ${pct(poolBytes)}" title="pool slots ${formatBytes(poolBytes)}"></div>
+          <div class="free" style="width: ${pct(freeBytes)}" title="free ${formatBytes(freeBytes)}"></div>
+        </div>
+        <div class="legend">
+          <div><span><span class="swatch resident"></span>Resident weights</span><span class="num" data-testid="mem-resident">${formatBytes(residentBytes)}</span></div>
+          <div>
+            <span><span class="swatch pool"></span>Pool slots${s.poolSlots ? html` <span class="muted">(${s.poolSlots} × ${formatBytes(s.poolSlotBytes)})</span>` : ''}</span>
+            <span class="num" data-testid="mem-pool">${formatBytes(poolBytes)}</span>
+          </div>
+          <div><span><span class="swatch free"></span>Free</span><span class="num" data-testid="mem-free">${formatBytes(freeBytes)}</span></div>
+        </div>
+      </div>
+    `;
+  }
+
+  private layers(s: EngineStats) {
+    const n = s.layerResidency.length;
+    return html`
+      <div class="group">
+        <h3>Layers <span class="muted">· ${s.layersResident} resident, ${s.layersStreamed} streamed</span></h3>
+        <div class="layers ${n > 24 ? 'dense' : ''}" data-testid="layer-strip" role="list" aria-label="Layer residency">
+          ${s.layerResidency.map(
+            (r, i) => html`<div class="cell" role="listitem" data-testid="layer-cell" data-residency=${r} title=${`layer ${i}: ${r}`} aria-label=${`layer ${i}: ${r}`}>${i}</div>`,
+          )}
+        </div>
+        <div class="legend">
+          <div><span><span class="swatch resident"></span>resident &nbsp; <span class="swatch pool"></span>streamed through the pool</span></div>
+        </div>
+      </div>
+    `;
+  }
+
+  render() {
+    const s = this.stats;
+    if (!s) {
+      return html`<section data-testid="memory-panel">
+        <div class="head"><h2>GPU memory</h2></div>
+        <div class="placeholder muted">Load a model to see how its weights fit the budget.</div>
+      </section>`;
+    }
+    const totalGpu = s.weightBytesOnGpu + s.kvCacheBytes + s.scratchBytes;
+    return html`
+      <section data-testid="memory-panel">
+        <div class="head">
+          <h2>GPU memory</h2>
+          <span class="summary muted">
+            <span class="num">${formatBytes(s.weightBytesOnGpu)}</span> of <span class="num" data-testid="mem-budget">${formatBytes(s.gpuBudgetBytes)}</span> budget ·
+            ${formatPercent(s.gpuBudgetBytes > 0 ? s.weightBytesOnGpu / s.gpuBudgetBytes : 0)}
+          </span>
+        </div>
+        ${this.budget(s)}
+        <dl>
+          <div><dt>KV cache</dt><dd class="num" data-testid="mem-kv">${formatBytes(s.kvCacheBytes)}</dd></div>
+          <div><dt>Scratch</dt><dd class="num" data-testid="mem-scratch">${formatBytes(s.scratchBytes)}</dd></div>
+          <div><dt>Total on GPU</dt><dd class="num">${formatBytes(totalGpu)}</dd></div>
+          <div><dt>Context</dt><dd class="num">${formatCount(s.contextTokens)} / ${formatCount(s.contextLength)} tokens</dd></div>
+        </dl>
+        ${this.layers(s)}
+        <div class="group">
+          <h3>Streaming &amp; speed</h3>
+          <dl>
+            <div><dt>Uploaded last token</dt><dd class="num" data-testid="mem-upload-last">${formatBytes(s.bytesUploadedLastToken)}</dd></div>
+            <div><dt>Uploaded total</dt><dd class="num" data-testid="mem-upload-total">${formatBytes(s.bytesUploadedTotal)}</dd></div>
+            <div><dt>Prefill</dt><dd class="num" data-testid="mem-prefill">${formatRate(s.prefillTokensPerSecond)}</dd></div>
+            <div><dt>Decode</dt><dd class="num" data-testid="mem-decode">${formatRate(s.decodeTokensPerSecond)}</dd></div>
+          </dl>
+        </div>
+      </section>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ls-memory-panel': LsMemoryPanel;
+  }
+}

@@ -1,0 +1,88 @@
+import { test, expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { SHARED_URL } from './support/browser.ts';
+
+// Kernel tests against ../shared/quant: for each ggml type, the GPU dequantization (get_rows) must
+// reproduce gguf-py's values bit for bit, and the matrix-vector product must land within 1e-5
+// relative L2 of the float64 product.
+const fixtures = JSON.parse(readFileSync(new URL('../../shared/quant/fixtures.json', import.meta.url), 'utf8')) as Record<
+  string, Record<string, { ggml_type: string; rows: number; cols: number; dequant_file: string; matvec_file: string }>
+>;
+const TYPES = ['F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q6_K'];
+
+test.beforeEach(async ({ page }) => {
+  await page.goto('/test/harness.html');
+  await page.waitForFunction(() => (window as any).harnessReady === true);
+});
+
+for (const type of TYPES) {
+  test(`${type}: exact dequantization and matvec within 1e-5`, async ({ page }) => {
+    // q-F32.gguf is the source the others were quantized from: no fixture files; its exact values
+    // are its own bytes and its reference product is computed here in float64.
+    const tensors = type === 'F32'
+      ? Object.entries(fixtures['q-F16']).map(([n, f]) => [n, { ...f, ggml_type: 'F32', dequant_file: '', matvec_file: '' }] as const)
+      : Object.entries(fixtures[`q-${type}`]);
+    const result = await page.evaluate(
+      async ({ shared, type, tensors }) => {
+        const { requestGPUDevice, readGGUF, openByteSource, Kernels } = (window as any).ls;
+        const device: GPUDevice = await requestGPUDevice();
+        const src = await openByteSource(`${shared}/quant/q-${type}.gguf`);
+        const gguf = await readGGUF(src);
+        const fetchF32 = async (f: string) => new Float32Array(await (await fetch(`${shared}/quant/${f}`)).arrayBuffer());
+        const out: any[] = [];
+        for (const [name, fx] of tensors as any[]) {
+          const info = gguf.tensorByName.get(name);
+          const bytes: Uint8Array = await src.read(info.offset, info.nBytes);
+          const padded = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
+          padded.set(bytes);
+          const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+          const wbuf = device.createBuffer({ size: padded.length, usage });
+          device.queue.writeBuffer(wbuf, 0, padded);
+          const n = fx.rows * fx.cols;
+          const dq = device.createBuffer({ size: n * 4, usage });
+          const k = new Kernels(device);
+          const rowBytes = info.nBytes / fx.rows;
+          k.getRows({ buffer: dq }, { buffer: wbuf }, info.type.name, fx.rows, fx.cols, rowBytes);
+          const x = await fetchF32(fx.cols === 512 ? 'x512.f32' : 'x256.f32');
+          const xbuf = device.createBuffer({ size: x.byteLength, usage });
+          device.queue.writeBuffer(xbuf, 0, x);
+          const ybuf = device.createBuffer({ size: fx.rows * 4, usage });
+          k.setStep(1, 0, 0, 1);
+          k.matmul({ buffer: ybuf }, { name, type: info.type.name, cols: fx.cols, rows: fx.rows, rowBytes, pieces: [{ view: { buffer: wbuf }, row0: 0, rows: fx.rows }] }, { buffer: xbuf });
+          k.recorder.flush();
+          const read = async (b: GPUBuffer, size: number) => {
+            const s = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+            const e = device.createCommandEncoder();
+            e.copyBufferToBuffer(b, 0, s, 0, size);
+            device.queue.submit([e.finish()]);
+            await s.mapAsync(GPUMapMode.READ);
+            return new Float32Array(s.getMappedRange().slice(0));
+          };
+          const got = await read(dq, n * 4);
+          const want = fx.dequant_file ? await fetchF32(fx.dequant_file) : new Float32Array(bytes.slice().buffer);
+          const gotU = new Uint32Array(got.buffer);
+          const wantU = new Uint32Array(want.buffer);
+          let mismatches = 0;
+          let firstBad = -1;
+          for (let i = 0; i < n; i++) if (gotU[i] !== wantU[i] && !(got[i] === 0 && want[i] === 0)) { mismatches++; if (firstBad < 0) firstBad = i; }
+          const y = await read(ybuf, fx.rows * 4);
+          const ref = fx.matvec_file ? await fetchF32(fx.matvec_file) : new Float32Array(fx.rows).map((_, r) => {
+            let acc = 0;
+            for (let c = 0; c < fx.cols; c++) acc += want[r * fx.cols + c] * x[c];
+            return acc;
+          });
+          let num = 0, den = 0;
+          for (let i = 0; i < fx.rows; i++) { num += (y[i] - ref[i]) ** 2; den += ref[i] ** 2; }
+          out.push({ name, n, mismatches, firstBad, got: got[firstBad], want: want[firstBad], relL2: Math.sqrt(num / den) });
+        }
+        return out;
+      },
+      { shared: SHARED_URL, type, tensors },
+    );
+    expect(result.length).toBe(2);
+    for (const r of result) {
+      expect(r.mismatches, `${r.name}: first mismatch at ${r.firstBad}: got ${r.got}, want ${r.want}`).toBe(0);
+      expect(r.relL2, r.name).toBeLessThan(1e-5);
+    }
+  });
+}
