@@ -1,5 +1,22 @@
 /**
- * layerstream public API.
+ * layerstream public API: run GGUF language models in the browser on WebGPU, streaming layers
+ * through a fixed GPU buffer pool when the model is larger than the budget.
  */
+import type { Tokenizer } from './api.ts';
+import { Metadata, readGGUF } from './gguf/gguf.ts';
+import { openByteSource } from './storage/byte-source.ts';
+import { createTokenizer } from './tokenizer/index.ts';
+
 export type { Engine, EngineOptions, EngineStats, GenerateRequest, GeneratedToken, ModelInfo, LoadProgress, Tokenizer } from './api.ts';
-export { LayerstreamError } from './errors.ts';
+export { LayerstreamError, type LayerstreamErrorCode } from './errors.ts';
+export { createEngine, type EngineTuning } from './worker/client.ts';
+
+/**
+ * Loads the tokenizer of a GGUF (reads only the header; works on vocab-only files) on the calling
+ * thread. Throws LayerstreamError for bad files or tokenizer metadata.
+ */
+export async function loadTokenizer(source: string | URL | Blob): Promise<Tokenizer> {
+  const src = await openByteSource(source);
+  const gguf = await readGGUF(src);
+  return createTokenizer(new Metadata(gguf.metadata));
+}

@@ -166,7 +166,6 @@ export class LsApp extends LitElement {
   private abortController: AbortController | null = null;
   private generation: Promise<void> | null = null;
   private readonly onPageHide = () => void this.engine?.dispose().catch(() => {});
-
   private autoLoaded = false;
 
   connectedCallback(): void {

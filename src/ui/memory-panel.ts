@@ -139,7 +139,8 @@ export class LsMemoryPanel extends LitElement {
     const residentBytes = Math.max(0, s.weightBytesOnGpu - poolBytes);
     const whole = Math.max(s.gpuBudgetBytes, s.weightBytesOnGpu, 1);
     const freeBytes = Math.max(0, s.gpuBudgetBytes - s.weightBytesOnGpu);
-    const pct = (b: number) => `${((b / whole) * 100).toFixed(2)}%`;
+    // Non-zero parts stay visible as a sliver even when tiny next to a large budget.
+    const pct = (b: number) => `${(b > 0 ? Math.max(0.8, (b / whole) * 100) : 0).toFixed(2)}%`;
     return html`
       <div>
         <div
@@ -149,7 +150,7 @@ export class LsMemoryPanel extends LitElement {
         >
           <div class="resident" style="width: ${pct(residentBytes)}" title="resident weights ${formatBytes(residentBytes)}"></div>
           <div class="pool" style="width: ${pct(poolBytes)}" title="pool slots ${formatBytes(poolBytes)}"></div>
-          <div class="free" style="width: ${pct(freeBytes)}" title="free ${formatBytes(freeBytes)}"></div>
+          <div class="free" style="flex: 1" title="free ${formatBytes(freeBytes)}"></div>
         </div>
         <div class="legend">
           <div><span><span class="swatch resident"></span>Resident weights</span><span class="num" data-testid="mem-resident">${formatBytes(residentBytes)}</span></div>

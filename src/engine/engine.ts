@@ -1,0 +1,314 @@
+import type { EngineStats, GeneratedToken, ModelInfo } from '../api.ts';
+import { LayerstreamError } from '../errors.ts';
+import { Metadata, readGGUF, type GGUFFile } from '../gguf/gguf.ts';
+import { Kernels, type BufView } from '../gpu/kernels.ts';
+import { Readback } from '../gpu/readback.ts';
+import { isGpuType } from '../gpu/shaders.ts';
+import type { Architecture, BaseHParams } from '../models/architecture.ts';
+import { architectureFor } from '../models/registry.ts';
+import type { ByteSource } from '../storage/byte-source.ts';
+import { createTokenizer, type GGUFTokenizer } from '../tokenizer/index.ts';
+import { Forward, type Activations } from './forward.ts';
+import { planResidency, type TensorUse } from './residency.ts';
+import { rng, sample } from './sampler.ts';
+import { WeightStore } from './weights.ts';
+
+export interface CoreOptions {
+  /** weight budget, bytes (resident + pool slots). Default: defaultGpuBudget(device). */
+  gpuBudgetBytes?: number;
+  /** tokens of K/V cache. Default min(model context, 2048). */
+  contextLength?: number;
+  /** prompt tokens processed per batch (activation memory grows with it). Default 32. */
+  maxBatch?: number;
+  /** cap on one weight binding, bytes (testing the splitting of big tensors). Default: device limit. */
+  maxBindingBytes?: number;
+  onProgress?: (phase: string, loaded: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface CoreGenerateRequest {
+  tokens: number[];
+  maxTokens: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+/** Default weight budget: half the device memory the browser reports (capped at 4 GiB), at least 256 MiB. */
+export function defaultGpuBudget(): number {
+  const mem = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory ?? 4;
+  return Math.max(256 * MiB, Math.min(4 * GiB, (mem * GiB) / 2));
+}
+
+/**
+ * One loaded model on one GPUDevice: the data flow source → GGUF header → architecture plan →
+ * residency plan → weight store → kernels → sampler. DOM-free: runs in a worker, or anywhere with
+ * a GPUDevice. Calls are serialized (one forward pass at a time).
+ */
+export class EngineCore {
+  private lock: Promise<void> = Promise.resolve();
+  private pos = 0;
+  private lastPrefillTps = 0;
+  private lastDecodeTps = 0;
+  private argmaxBuf: GPUBuffer;
+  private readback: Readback;
+  private disposed = false;
+
+  private constructor(
+    readonly info: ModelInfo,
+    readonly tokenizer: GGUFTokenizer,
+    private readonly device: GPUDevice,
+    private readonly arch: Architecture<BaseHParams>,
+    private readonly h: BaseHParams,
+    private readonly k: Kernels,
+    private readonly store: WeightStore,
+    private readonly f: Forward,
+    private readonly bufs: Activations,
+  ) {
+    this.argmaxBuf = device.createBuffer({ label: 'argmax', size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    this.readback = new Readback(device);
+    this.readback.reserve(h.nVocab * 4);
+  }
+
+  /**
+   * Loads a model: reads the header, checks every tensor the architecture needs (presence, shape,
+   * type), plans residency under the budget, uploads resident weights, allocates the K/V cache.
+   * Throws LayerstreamError: not_gguf, truncated, malformed, unsupported_architecture,
+   * unsupported_tensor_type, missing_tensor, budget_too_small, fetch_failed.
+   */
+  static async load(source: ByteSource, device: GPUDevice, o: CoreOptions = {}): Promise<EngineCore> {
+    const progress = o.onProgress ?? (() => {});
+    progress('header', 0, source.size);
+    const gguf = await readGGUF(source, o.signal);
+    const md = new Metadata(gguf.metadata);
+    const arch = architectureFor(md.string('general.architecture'));
+    const tokenizer = createTokenizer(md);
+    const h = arch.hparams(md, gguf);
+    progress('plan', 0, source.size);
+    const uses = checkWeights(arch, h, gguf);
+    const embd = gguf.tensorByName.get('token_embd.weight');
+    if (!embd) throw new LayerstreamError('missing_tensor', 'missing tensor token_embd.weight');
+    if (!isGpuType(embd.type.name)) throw new LayerstreamError('unsupported_tensor_type', `unsupported tensor type ${embd.type.name} in token_embd.weight`);
+
+    const ctx = Math.max(1, Math.min(o.contextLength ?? 2048, h.contextLength));
+    const tMax = Math.max(1, Math.min(o.maxBatch ?? 32, ctx));
+    const limits = device.limits;
+    const plan = planResidency(uses, {
+      budgetBytes: o.gpuBudgetBytes ?? defaultGpuBudget(),
+      maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize, o.maxBindingBytes ?? Infinity),
+      align: limits.minStorageBufferOffsetAlignment,
+      nUnits: h.nLayers + 1,
+    });
+    const store = new WeightStore(device, source, gguf.tensorByName, plan);
+    await store.uploadResident((d, t) => progress('upload', d, t), o.signal);
+
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const buf = (label: string, bytes: number) => device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage });
+    const a: Record<string, BufView> = {};
+    for (const [name, width] of Object.entries(arch.activations(h))) a[name] = { buffer: buf(name, tMax * width * 4) };
+    const nHead = (h as BaseHParams & { nHead?: number }).nHead ?? 1;
+    const ones = buf('ones', 4096 * 4);
+    device.queue.writeBuffer(ones, 0, new Float32Array(4096).fill(1));
+    const bufs: Activations = {
+      a,
+      kCache: Array.from({ length: h.nLayers }, (_, l) => buf(`k cache ${l}`, ctx * h.kvWidth * 4)),
+      vCache: Array.from({ length: h.nLayers }, (_, l) => buf(`v cache ${l}`, ctx * h.kvWidth * 4)),
+      scores: buf('attention scores', nHead * tMax * ctx * 4),
+      embRows: buf('embedding rows', tMax * (embd.nBytes / embd.ne[1])),
+      ones,
+      tMax,
+      ctx,
+    };
+    const k = new Kernels(device);
+    const f = new Forward(k, store, source, embd, h.embedScale, bufs);
+    const tensorTypes: Record<string, number> = {};
+    for (const t of gguf.tensors) tensorTypes[t.type.name] = (tensorTypes[t.type.name] ?? 0) + 1;
+    const info: ModelInfo = {
+      architecture: arch.name,
+      name: md.string('general.name', source.name.split('/').pop() ?? source.name),
+      nLayers: h.nLayers,
+      nVocab: h.nVocab,
+      contextLength: h.contextLength,
+      fileBytes: source.size,
+      tensorTypes,
+    };
+    progress('ready', source.size, source.size);
+    return new EngineCore(info, tokenizer, device, arch, h, k, store, f, bufs);
+  }
+
+  /** Runs `fn` after every earlier call has finished (one forward pass at a time). */
+  private async exclusive<R>(fn: () => Promise<R>): Promise<R> {
+    if (this.disposed) throw new LayerstreamError('disposed', 'engine was disposed');
+    const prev = this.lock;
+    let release!: () => void;
+    this.lock = new Promise((r) => (release = r));
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Runs tokens [T] at positions pos0.. in batches of tMax. `head`: for which batch rows the output
+   * head runs in the last batch ('last' row, 'all' rows), or per batch via a callback.
+   */
+  private async run(tokens: number[], pos0: number, headFor: (start: number, n: number) => 'none' | 'last' | 'all', onBatch?: (start: number, n: number) => Promise<void>): Promise<void> {
+    if (pos0 + tokens.length > this.bufs.ctx) {
+      throw new LayerstreamError('budget_too_small', `context full: ${pos0 + tokens.length} tokens exceed the context length ${this.bufs.ctx}`);
+    }
+    for (let s = 0; s < tokens.length; s += this.bufs.tMax) {
+      const chunk = tokens.slice(s, s + this.bufs.tMax);
+      const head = headFor(s, chunk.length);
+      this.k.setStep(chunk.length, pos0 + s, head === 'all' ? 0 : chunk.length - 1, head === 'all' ? chunk.length : 1);
+      this.f.begin(chunk, pos0 + s, head !== 'none');
+      this.store.beginPass();
+      await this.arch.forward(this.f, this.h);
+      if (onBatch) await onBatch(s, chunk.length);
+    }
+    this.pos = pos0 + tokens.length;
+  }
+
+  /** Reads `rows` logit rows [n_vocab] starting at row `row0` of the head output. */
+  private async readLogits(row0: number, rows: number): Promise<Float32Array[]> {
+    const n = this.h.nVocab;
+    this.k.recorder.flush();
+    const data = await this.readback.read(this.f.a.logits.buffer, row0 * n * 4, rows * n * 4);
+    return Array.from({ length: rows }, (_, i) => new Float32Array(data, i * n * 4, n));
+  }
+
+  private async argmax(): Promise<number> {
+    this.k.argmax({ buffer: this.argmaxBuf }, this.f.a.logits, this.h.nVocab, 0);
+    this.k.recorder.flush();
+    const data = await this.readback.read(this.argmaxBuf, 0, 4);
+    return new Uint32Array(data)[0];
+  }
+
+  /**
+   * Logit rows [n_vocab] after each requested position of `tokens` (indices; default the last),
+   * computed from an empty context.
+   */
+  logits(tokens: number[], positions: number[] = [tokens.length - 1]): Promise<Float32Array[]> {
+    return this.exclusive(async () => {
+      const want = new Set(positions);
+      const out = new Map<number, Float32Array>();
+      for (const p of positions) if (!(p >= 0 && p < tokens.length)) throw new RangeError(`position ${p} outside 0..${tokens.length - 1}`);
+      await this.run(
+        tokens,
+        0,
+        (s, n) => (positions.some((p) => p >= s && p < s + n) ? 'all' : 'none'),
+        async (s, n) => {
+          if (!positions.some((p) => p >= s && p < s + n)) return;
+          const rows = await this.readLogits(0, n);
+          for (let i = 0; i < n; i++) if (want.has(s + i)) out.set(s + i, rows[i].slice());
+        },
+      );
+      return positions.map((p) => out.get(p)!);
+    });
+  }
+
+  /** Picks the next token from the head's row: argmax on the GPU, or a CPU draw when temperature > 0. */
+  private async next(req: CoreGenerateRequest, random: () => number): Promise<number> {
+    const temperature = req.temperature ?? 0;
+    if (temperature <= 0) return this.argmax();
+    const [row] = await this.readLogits(0, 1);
+    return sample(row, { temperature, topK: req.topK ?? 0, topP: req.topP ?? 1 }, random);
+  }
+
+  /**
+   * Generates up to maxTokens tokens after `tokens` (greedy when temperature is 0). Stops early at an
+   * end-of-generation token (not yielded), a full context, or `signal` (checked before each token).
+   */
+  async *generate(req: CoreGenerateRequest): AsyncGenerator<GeneratedToken> {
+    if (this.disposed) throw new LayerstreamError('disposed', 'engine was disposed');
+    const prev = this.lock;
+    let release!: () => void;
+    this.lock = new Promise((r) => (release = r));
+    await prev;
+    try {
+      if (req.tokens.length === 0) throw new LayerstreamError('malformed', 'empty prompt');
+      const random = rng(req.seed ?? 0);
+      const decoder = new TextDecoder('utf-8');
+      const t0 = performance.now();
+      await this.run(req.tokens, 0, (s, n) => (s + n === req.tokens.length ? 'last' : 'none'));
+      let tok = await this.next(req, random);
+      this.lastPrefillTps = req.tokens.length / ((performance.now() - t0) / 1000);
+      const tDecode = performance.now();
+      let decoded = 0;
+      for (let i = 0; i < req.maxTokens; i++) {
+        if (req.signal?.aborted || this.tokenizer.eogIds.has(tok)) break;
+        yield { token: tok, text: decoder.decode(this.tokenizer.tokenBytes(tok), { stream: true }) };
+        if (i + 1 >= req.maxTokens || this.pos >= this.bufs.ctx || req.signal?.aborted) break;
+        await this.run([tok], this.pos, () => 'last');
+        tok = await this.next(req, random);
+        decoded++;
+        this.lastDecodeTps = decoded / ((performance.now() - tDecode) / 1000);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  stats(): EngineStats {
+    const p = this.store.plan;
+    const layerResidency = p.unitResident.slice(0, this.h.nLayers).map((r): 'resident' | 'streamed' => (r ? 'resident' : 'streamed'));
+    const b = this.bufs;
+    const scratch = Object.values(b.a).reduce((s, v) => s + v.buffer.size, 0) + b.scores.size + b.embRows.size + b.ones.size + this.k.bytes + this.readback.bytes + this.argmaxBuf.size;
+    return {
+      gpuBudgetBytes: p.budgetBytes,
+      weightBytesOnGpu: this.store.gpuBytes,
+      kvCacheBytes: b.kCache.reduce((s, x) => s + x.size, 0) + b.vCache.reduce((s, x) => s + x.size, 0),
+      scratchBytes: scratch,
+      layersResident: layerResidency.filter((r) => r === 'resident').length,
+      layersStreamed: layerResidency.filter((r) => r === 'streamed').length,
+      bytesUploadedLastToken: this.store.bytesThisPass,
+      bytesUploadedTotal: this.store.bytesTotal,
+      prefillTokensPerSecond: this.lastPrefillTps,
+      decodeTokensPerSecond: this.lastDecodeTps,
+      poolSlots: p.slots,
+      poolSlotBytes: p.slotBytes,
+      layerResidency,
+      contextTokens: this.pos,
+      contextLength: b.ctx,
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.store.destroy();
+    this.device.destroy();
+  }
+}
+
+/**
+ * Checks every weight the architecture needs: present, shaped as the hyperparameters say, of a type
+ * the kernels read. Returns them as TensorUses in forward order.
+ */
+function checkWeights(arch: Architecture<BaseHParams>, h: BaseHParams, gguf: GGUFFile): TensorUse[] {
+  const uses: TensorUse[] = [];
+  for (const spec of arch.weights(h, gguf)) {
+    const t = gguf.tensorByName.get(spec.name);
+    if (!t) {
+      if (spec.optional) continue;
+      throw new LayerstreamError('missing_tensor', `missing tensor ${spec.name} (architecture ${arch.name})`);
+    }
+    const ne = [...t.ne];
+    while (ne.length > spec.ne.length && ne[ne.length - 1] === 1) ne.pop();
+    if (ne.length !== spec.ne.length || ne.some((v, i) => v !== spec.ne[i])) {
+      throw new LayerstreamError('malformed', `tensor ${spec.name} has shape [${t.ne.join(', ')}] but the hyperparameters say [${spec.ne.join(', ')}]`);
+    }
+    if (!isGpuType(t.type.name)) throw new LayerstreamError('unsupported_tensor_type', `unsupported tensor type ${t.type.name} in ${spec.name}`);
+    if (spec.ne.length === 1 && t.type.name !== 'F32') throw new LayerstreamError('unsupported_tensor_type', `vector ${spec.name} must be F32, is ${t.type.name}`);
+    if (t.ne[0] % 4 !== 0) throw new LayerstreamError('malformed', `tensor ${spec.name} row width ${t.ne[0]} is not a multiple of 4`);
+    const rows = t.ne.slice(1).reduce((s, v) => s * v, 1);
+    uses.push({ name: spec.name, unit: spec.unit, rows, rowBytes: t.nBytes / rows, fileOffset: t.offset });
+  }
+  return uses;
+}

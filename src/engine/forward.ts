@@ -1,0 +1,98 @@
+import type { BufView, Kernels, WeightRef } from '../gpu/kernels.ts';
+import type { GGUFTensorInfo } from '../gguf/gguf.ts';
+import type { ByteSource } from '../storage/byte-source.ts';
+import type { ForwardContext } from '../models/architecture.ts';
+import type { WeightStore } from './weights.ts';
+
+const up4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/** GPU buffers of a loaded model besides the weights (activations, K/V cache, scratch). */
+export interface Activations {
+  a: Record<string, BufView>;
+  kCache: GPUBuffer[];
+  vCache: GPUBuffer[];
+  scores: GPUBuffer;
+  embRows: GPUBuffer;
+  ones: GPUBuffer;
+  tMax: number;
+  ctx: number;
+}
+
+/**
+ * The ForwardContext the architectures run against: binds weight names to the WeightStore
+ * (streaming them on demand) and the step's tokens to the embedding lookup.
+ */
+export class Forward implements ForwardContext {
+  T = 1;
+  pos0 = 0;
+  wantLogits = true;
+  private tokens: number[] = [];
+  private rowCache = new Map<number, Uint8Array>();
+  private embStaging: Uint8Array;
+
+  constructor(
+    readonly k: Kernels,
+    private readonly store: WeightStore,
+    private readonly source: ByteSource,
+    private readonly embd: GGUFTensorInfo,
+    private readonly embedScale: number,
+    private readonly bufs: Activations,
+  ) {
+    this.embStaging = new Uint8Array(bufs.embRows.size);
+  }
+
+  get a() { return this.bufs.a; }
+  get scores(): BufView { return { buffer: this.bufs.scores }; }
+  get tMax() { return this.bufs.tMax; }
+  get ctx() { return this.bufs.ctx; }
+  kCache(l: number): BufView { return { buffer: this.bufs.kCache[l] }; }
+  vCache(l: number): BufView { return { buffer: this.bufs.vCache[l] }; }
+  has(name: string) { return this.store.has(name); }
+
+  /** Sets the step: tokens at positions pos0.., and whether the head runs. */
+  begin(tokens: number[], pos0: number, wantLogits: boolean): void {
+    this.tokens = tokens;
+    this.T = tokens.length;
+    this.pos0 = pos0;
+    this.wantLogits = wantLogits;
+  }
+
+  async embed(y: BufView): Promise<void> {
+    const rb = this.embd.nBytes / this.embd.ne[1];
+    const rows = await Promise.all(this.tokens.map((t) => this.embeddingRow(t, rb)));
+    rows.forEach((r, i) => this.embStaging.set(r, i * rb));
+    this.k.device.queue.writeBuffer(this.bufs.embRows, 0, this.embStaging, 0, up4(rows.length * rb));
+    this.k.getRows(y, { buffer: this.bufs.embRows }, this.embd.type.name, this.T, this.embd.ne[0], rb, this.embedScale);
+  }
+
+  /** Raw bytes of one token_embd row, read from the source (the embedding never needs the GPU). */
+  private async embeddingRow(token: number, rowBytes: number): Promise<Uint8Array> {
+    let r = this.rowCache.get(token);
+    if (!r) {
+      r = (await this.source.read(this.embd.offset + token * rowBytes, rowBytes)).slice();
+      if (this.rowCache.size >= 4096) this.rowCache.delete(this.rowCache.keys().next().value!);
+      this.rowCache.set(token, r);
+    }
+    return r;
+  }
+
+  async matmul(y: BufView, name: string, x: BufView, o: { accumulate?: boolean; head?: boolean; atPos?: boolean } = {}): Promise<void> {
+    const info = this.store.tensorInfo(name)!;
+    const rows = info.ne.slice(1).reduce((s, v) => s * v, 1);
+    for (const g of this.store.groupsOf(name)) {
+      const pieces = await this.store.acquire(g, name, this.k.recorder);
+      this.k.matmul(y, { name, type: info.type.name, cols: info.ne[0], rows, rowBytes: info.nBytes / rows, pieces }, x, o);
+    }
+  }
+
+  async vector(name: string): Promise<WeightRef> {
+    const info = this.store.tensorInfo(name)!;
+    const [g] = this.store.groupsOf(name);
+    const pieces = await this.store.acquire(g, name, this.k.recorder);
+    return { name, type: info.type.name, cols: info.ne[0], rows: 1, rowBytes: info.nBytes, pieces };
+  }
+
+  async optionalVector(name: string): Promise<BufView> {
+    return this.store.has(name) ? (await this.vector(name)).pieces[0].view : { buffer: this.bufs.ones };
+  }
+}

@@ -1,0 +1,168 @@
+import type { GGUFTensorInfo } from '../gguf/gguf.ts';
+import type { BufView, WeightRef } from '../gpu/kernels.ts';
+import type { Recorder } from '../gpu/recorder.ts';
+import type { ByteSource } from '../storage/byte-source.ts';
+import type { Group, ResidencyPlan } from './residency.ts';
+
+const up4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/**
+ * The loader: owns the GPU weight memory — one buffer per resident group, plus the fixed ring of
+ * pool slots — and gets bytes from the source into it. Resident groups are uploaded once at load;
+ * streamed groups are uploaded into their slot when the forward pass reaches them, while the
+ * reads of the next groups are already in flight (prefetch), and a slot is only overwritten after
+ * the GPU finished the work that used it (so queued uploads never pile up in memory).
+ */
+export class WeightStore {
+  private groupBuffers: (GPUBuffer | null)[];
+  private slots: GPUBuffer[];
+  private staging: Uint8Array[];
+  private slotHolds: number[];
+  private slotFree: Promise<unknown>[];
+  private readonly streamOrder: number[];
+  private prefetched = new Map<number, Promise<Uint8Array>>();
+  private tensorGroups = new Map<string, number[]>();
+  /** bytes written to the GPU in the current pass / since load */
+  bytesThisPass = 0;
+  bytesTotal = 0;
+  /** time (ms) the forward pass waited for bytes or for a slot, this pass */
+  waitMsThisPass = 0;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly source: ByteSource,
+    private readonly tensors: ReadonlyMap<string, GGUFTensorInfo>,
+    readonly plan: ResidencyPlan,
+  ) {
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+    this.groupBuffers = plan.groups.map((g) => (g.resident ? device.createBuffer({ label: `weights group ${g.index}`, size: Math.max(g.bytes, 4), usage }) : null));
+    this.slots = Array.from({ length: plan.slots }, (_, i) => device.createBuffer({ label: `pool slot ${i}`, size: plan.slotBytes, usage }));
+    this.staging = this.slots.map(() => new Uint8Array(plan.slotBytes));
+    this.slotHolds = this.slots.map(() => -1);
+    this.slotFree = this.slots.map(() => Promise.resolve());
+    this.streamOrder = plan.groups.filter((g) => !g.resident).map((g) => g.index);
+    for (const g of plan.groups) {
+      for (const p of g.pieces) {
+        const list = this.tensorGroups.get(p.tensor) ?? [];
+        if (!list.includes(g.index)) list.push(g.index);
+        this.tensorGroups.set(p.tensor, list);
+      }
+    }
+  }
+
+  /** GPU bytes holding weights: resident groups + pool slots. */
+  get gpuBytes(): number {
+    return this.groupBuffers.reduce((s, b) => s + (b?.size ?? 0), 0) + this.slots.reduce((s, b) => s + b.size, 0);
+  }
+
+  has(name: string): boolean {
+    return this.tensorGroups.has(name);
+  }
+
+  /** Uploads every resident group (at load). `onBytes` reports progress in bytes. */
+  async uploadResident(onBytes: (done: number, total: number) => void, signal?: AbortSignal): Promise<void> {
+    const resident = this.plan.groups.filter((g) => g.resident);
+    const total = resident.reduce((s, g) => s + g.bytes, 0);
+    let done = 0;
+    for (const g of resident) {
+      const bytes = await this.readGroup(g, signal);
+      const buf = new Uint8Array(up4(g.bytes));
+      this.assemble(g, bytes, buf);
+      this.device.queue.writeBuffer(this.groupBuffers[g.index]!, 0, buf);
+      done += g.bytes;
+      onBytes(done, total);
+    }
+  }
+
+  /** The groups holding tensor `name`, in row order. */
+  groupsOf(name: string): Group[] {
+    return (this.tensorGroups.get(name) ?? []).map((i) => this.plan.groups[i]);
+  }
+
+  /**
+   * Makes group `g` available on the GPU and returns the views of its pieces of tensor `name`.
+   * For a streamed group this may flush `recorder` and await the bytes and the slot.
+   */
+  async acquire(g: Group, name: string, recorder: Recorder): Promise<WeightRef['pieces']> {
+    let buffer: GPUBuffer;
+    if (g.resident) {
+      buffer = this.groupBuffers[g.index]!;
+    } else {
+      buffer = this.slots[g.slot];
+      if (this.slotHolds[g.slot] !== g.index) await this.stream(g, recorder);
+    }
+    return g.pieces
+      .filter((p) => p.tensor === name)
+      .map((p) => ({ view: { buffer, offset: p.groupOffset, size: up4(p.nBytes) } as BufView, row0: p.row0, rows: p.rows }));
+  }
+
+  private async stream(g: Group, recorder: Recorder): Promise<void> {
+    const t0 = performance.now();
+    // Everything recorded so far may read the slot's old contents: submit it, then note when the
+    // GPU is done with it; wait for this slot's previous user to finish before refilling it.
+    // (A group's tensors are all used before the next group is acquired, so after this flush the
+    // previously streamed group's work is complete on the queue.)
+    recorder.flush();
+    if (this.lastStreamed >= 0) this.slotFree[this.plan.groups[this.lastStreamed].slot] = this.device.queue.onSubmittedWorkDone();
+    const [bytes] = await Promise.all([this.take(g), this.slotFree[g.slot]]);
+    this.waitMsThisPass += performance.now() - t0;
+    const staging = this.staging[g.slot];
+    this.assemble(g, bytes, staging);
+    this.device.queue.writeBuffer(this.slots[g.slot], 0, staging, 0, up4(g.bytes));
+    this.slotHolds[g.slot] = g.index;
+    this.lastStreamed = g.index;
+    const n = g.pieces.reduce((s, p) => s + p.nBytes, 0);
+    this.bytesThisPass += n;
+    this.bytesTotal += n;
+    this.prefetchAfter(g.index);
+  }
+  private lastStreamed = -1;
+
+  /** Starts reading the next streamed groups (wrapping into the next pass) so bytes are ready. */
+  private prefetchAfter(index: number): void {
+    const order = this.streamOrder;
+    const at = order.indexOf(index);
+    for (let i = 1; i <= this.slots.length; i++) {
+      const next = order[(at + i) % order.length];
+      if (next === index || this.prefetched.has(next) || this.slotHolds.includes(next)) continue;
+      const g = this.plan.groups[next];
+      const p = this.readGroup(g);
+      p.catch(() => {}); // surfaced when taken
+      this.prefetched.set(next, p);
+    }
+  }
+
+  private take(g: Group): Promise<Uint8Array> {
+    const p = this.prefetched.get(g.index) ?? this.readGroup(g);
+    this.prefetched.delete(g.index);
+    return p;
+  }
+
+  /** Reads the file span covering the group's pieces in one request (they are near each other). */
+  private async readGroup(g: Group, signal?: AbortSignal): Promise<Uint8Array> {
+    const start = Math.min(...g.pieces.map((p) => p.fileOffset));
+    const end = Math.max(...g.pieces.map((p) => p.fileOffset + p.nBytes));
+    return this.source.read(start, end - start, signal);
+  }
+
+  /** Copies each piece from the span read by readGroup to its offset in `out`. */
+  private assemble(g: Group, span: Uint8Array, out: Uint8Array): void {
+    const start = Math.min(...g.pieces.map((p) => p.fileOffset));
+    for (const p of g.pieces) out.set(span.subarray(p.fileOffset - start, p.fileOffset - start + p.nBytes), p.groupOffset);
+  }
+
+  /** Starts a forward pass: resets per-pass counters. */
+  beginPass(): void {
+    this.bytesThisPass = 0;
+    this.waitMsThisPass = 0;
+  }
+
+  tensorInfo(name: string): GGUFTensorInfo | undefined {
+    return this.tensors.get(name);
+  }
+
+  destroy(): void {
+    for (const b of this.groupBuffers) b?.destroy();
+    for (const b of this.slots) b.destroy();
+  }
+}

@@ -1,0 +1,70 @@
+import type { GGUFFile, Metadata } from '../gguf/gguf.ts';
+import type { BufView, Kernels, WeightRef } from '../gpu/kernels.ts';
+
+/** Hyperparameters every architecture provides (llama.cpp's llama_hparams names in comments). */
+export interface BaseHParams {
+  nLayers: number; // n_layer
+  nEmbd: number; // n_embd
+  nVocab: number;
+  contextLength: number; // n_ctx_train
+  /** K/V row width per position: n_head_kv · head_dim */
+  kvWidth: number;
+  /** the tensor used as output head (output.weight, or token_embd.weight when tied) */
+  outputTensor: string;
+  /** scale applied to embeddings after lookup (gemma: sqrt(n_embd)) */
+  embedScale: number;
+}
+
+/** An activation buffer the forward pass needs: `width` float32 per token of a batch. */
+export type ActivationSpec = Record<string, number>;
+
+/** A weight the architecture needs: name, layer (or nLayers for the head), expected ne. */
+export interface WeightSpec {
+  name: string;
+  unit: number;
+  ne: number[];
+  optional?: boolean;
+}
+
+/**
+ * What a forward pass can call. All shapes are [T, width] float32 activations unless stated.
+ * Matmuls and weight lookups are async because a streamed weight may have to be uploaded first.
+ */
+export interface ForwardContext {
+  readonly k: Kernels;
+  /** tokens in this step and the position of the first */
+  readonly T: number;
+  readonly pos0: number;
+  /** whether the output head must run (false for prefill chunks whose logits nobody reads) */
+  readonly wantLogits: boolean;
+  /** activation buffers, as declared by the architecture's `activations` */
+  readonly a: Record<string, BufView>;
+  /** this layer's K / V cache [ctx, kvWidth] */
+  kCache(layer: number): BufView;
+  vCache(layer: number): BufView;
+  /** attention score scratch [n_head, tMax, ctx] and its tMax (the batch capacity) */
+  readonly scores: BufView;
+  readonly tMax: number;
+  readonly ctx: number;
+  /** y [T, n_embd] = token_embd rows of this step's tokens × embedScale */
+  embed(y: BufView): Promise<void>;
+  /** y (+)= W · x for weight `name`, streaming its pieces through the pool when not resident */
+  matmul(y: BufView, name: string, x: BufView, o?: { accumulate?: boolean; head?: boolean; atPos?: boolean }): Promise<void>;
+  /** a small (1-D) weight, e.g. a norm or bias vector, bound whole */
+  vector(name: string): Promise<WeightRef>;
+  /** a binding of ones, or `name` if the file has it (RoPE frequency factors) */
+  optionalVector(name: string, length: number): Promise<BufView>;
+  has(name: string): boolean;
+}
+
+/** One model family: reads its hyperparameters, lists its weights, and runs its graph. */
+export interface Architecture<H extends BaseHParams = BaseHParams> {
+  readonly name: string;
+  /** Throws LayerstreamError('malformed') naming a missing or bad key. */
+  hparams(md: Metadata, gguf: GGUFFile): H;
+  /** Weights in the order the forward pass uses them (drives streaming order). */
+  weights(h: H, gguf: GGUFFile): WeightSpec[];
+  activations(h: H): ActivationSpec;
+  /** Runs one step (T tokens) through every layer and, if ctx.wantLogits, the head into a.logits. */
+  forward(ctx: ForwardContext, h: H): Promise<void>;
+}

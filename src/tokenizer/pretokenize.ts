@@ -1,0 +1,572 @@
+/**
+ * Byte-level BPE pre-tokenizers: the regex lists of llama.cpp's `llm_tokenizer_bpe` constructor
+ * (llama-vocab.cpp) and the splitting machinery of `unicode_regex_split` (unicode.cpp), ported so
+ * the words come out exactly as llama.cpp makes them:
+ *
+ * - the GPT-2 and Llama-3 patterns run as llama.cpp's hand-written splitters
+ *   (`unicode_regex_split_custom_gpt2` / `_llama3`);
+ * - patterns using `\p{N}`, `\p{L}`, `\p{P}` run, like llama.cpp's std::regex fallback, on a
+ *   "collapsed" text where each non-ASCII code point becomes one stand-in byte for its category
+ *   (so e.g. `[^a-z]` also matches every non-ASCII letter, as it does in llama.cpp);
+ * - other patterns run on the code points with non-ASCII whitespace replaced by \v.
+ *
+ * Each pattern splits the pieces left by the previous one; text between matches becomes a piece
+ * of its own.
+ */
+import { byteEncode } from './bytes.ts';
+import {
+  CPT_LETTER,
+  CPT_MASK_CATEGORIES,
+  CPT_NUMBER,
+  CPT_PUNCTUATION,
+  CPT_WHITESPACE,
+  codepoints,
+  cptFlags,
+  cptToLower,
+  cptsToString,
+} from './unicode.ts';
+
+// --- llama-vocab.cpp regex lists (C++ string literals copied verbatim) -------------------------
+
+const RE_GPT2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
+const RE_LLAMA3_ORIG = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const RE_LLAMA3 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const RE_QWEN2 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const RE_PORO = " ?[^(\\s|.,!?…。，、।۔،)]+";
+
+/** Regex lists per llama.cpp pre-tokenizer type (`LLAMA_VOCAB_PRE_TYPE_*`). */
+const PRE_TYPE_REGEXES: Readonly<Record<string, readonly string[]>> = {
+  LLAMA3: [RE_LLAMA3],
+  DBRX: [RE_LLAMA3],
+  SMAUG: [RE_LLAMA3],
+  DEEPSEEK_LLM: [
+    "[\r\n]",
+    "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+",
+    "\\s?[!-/:-~！-／：-～‘-‟　-。]+",
+    "\\s+$",
+    "[一-龥ࠀ-一가-퟿]+",
+    "\\p{N}+",
+  ],
+  DEEPSEEK3_LLM: [
+    "\\p{N}{1,3}",
+    "[一-龥぀-ゟ゠-ヿ]+",
+    "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+",
+  ],
+  DEEPSEEK_CODER: [
+    "[\r\n]",
+    "\\s?\\p{L}+",
+    "\\s?\\p{P}+",
+    "[一-龥ࠀ-一가-퟿]+",
+    "\\p{N}",
+  ],
+  FALCON: [
+    "[\\p{P}\\$\\+<=>\\^~\\|`]+",
+    RE_GPT2,
+    "[0-9][0-9][0-9]",
+  ],
+  STARCODER: ["\\p{N}", RE_GPT2],
+  REFACT: ["\\p{N}", RE_GPT2],
+  COMMAND_R: ["\\p{N}", RE_GPT2],
+  SMOLLM: ["\\p{N}", RE_GPT2],
+  CODESHELL: ["\\p{N}", RE_GPT2],
+  EXAONE: ["\\p{N}", RE_GPT2],
+  MINERVA: ["\\p{N}", RE_GPT2],
+  GPT2: [RE_GPT2],
+  MPT: [RE_GPT2],
+  OLMO: [RE_GPT2],
+  JAIS: [RE_GPT2],
+  STABLELM2: [RE_QWEN2],
+  QWEN2: [RE_QWEN2],
+  PORO: [RE_PORO],
+  BLOOM: [RE_PORO],
+  GPT3_FINNISH: [RE_PORO],
+  CHATGLM4: [RE_LLAMA3],
+  VIKING: [RE_PORO, "\\p{N}"],
+  TEKKEN: [
+    "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+  ],
+  CHAMELEON: [
+    "<sentinel:[0-9]+>",
+    "(IMGIMG)((A|B|C|D|E|F|G|H|I){1,4})Z",
+    "([\\t\\n]|    |  )",
+    "\\p{N}",
+    "[\\p{P}!-/:-@\\[-`{-~]",
+    RE_GPT2,
+  ],
+  DEFAULT: [
+    "[\\p{P}\\$\\+<=>\\^~\\|]+",
+    RE_GPT2,
+    "\\p{N}+",
+    "[0-9][0-9][0-9]",
+  ],
+};
+
+/** What a `tokenizer.ggml.pre` value means for a gpt2 (BPE) vocabulary (llama-vocab.cpp `load`). */
+export interface PreTokenizerInfo {
+  /** llama.cpp pre-type name, e.g. 'LLAMA3', 'GPT2', 'DEFAULT'. */
+  readonly type: string;
+  readonly regexes: readonly string[];
+  /** overrides applied by llama.cpp for this pre-tokenizer */
+  readonly ignoreMerges: boolean;
+  readonly addBos: boolean | undefined;
+  /** llama.cpp clears the BOS id for this pre-tokenizer (chatglm-bpe) */
+  readonly noBos: boolean;
+}
+
+const PRE_NAMES: Readonly<Record<string, string>> = {
+  default: 'DEFAULT',
+  llama3: 'LLAMA3', 'llama-v3': 'LLAMA3', 'llama-bpe': 'LLAMA3', falcon3: 'LLAMA3',
+  'deepseek-llm': 'DEEPSEEK_LLM',
+  'deepseek-coder': 'DEEPSEEK_CODER',
+  'deepseek-v3': 'DEEPSEEK3_LLM',
+  falcon: 'FALCON',
+  mpt: 'MPT',
+  starcoder: 'STARCODER',
+  'gpt-2': 'GPT2', 'phi-2': 'GPT2', 'jina-es': 'GPT2', 'jina-de': 'GPT2', gigachat: 'GPT2',
+  'jina-v1-en': 'GPT2', 'jina-v2-es': 'GPT2', 'jina-v2-de': 'GPT2', 'jina-v2-code': 'GPT2', 'roberta-bpe': 'GPT2',
+  refact: 'REFACT',
+  'command-r': 'COMMAND_R',
+  qwen2: 'QWEN2',
+  stablelm2: 'STABLELM2',
+  olmo: 'OLMO',
+  dbrx: 'DBRX',
+  'smaug-bpe': 'SMAUG',
+  'poro-chat': 'PORO',
+  'chatglm-bpe': 'CHATGLM4',
+  viking: 'VIKING',
+  jais: 'JAIS',
+  tekken: 'TEKKEN',
+  smollm: 'SMOLLM',
+  codeshell: 'CODESHELL',
+  bloom: 'BLOOM',
+  'gpt3-finnish': 'GPT3_FINNISH',
+  exaone: 'EXAONE',
+  chameleon: 'CHAMELEON',
+  'minerva-7b': 'MINERVA',
+  megrez: 'QWEN2',
+};
+
+/**
+ * Resolves a `tokenizer.ggml.pre` value (llama-vocab.cpp `llama_vocab::impl::load`).
+ * Missing or unknown values fall back to llama.cpp's default regex list with a console warning
+ * (llama.cpp itself refuses unknown names).
+ */
+export function preTokenizerFor(pre: string | undefined): PreTokenizerInfo {
+  let type = pre === undefined || pre === '' ? undefined : PRE_NAMES[pre];
+  if (type === undefined) {
+    console.warn(
+      pre === undefined || pre === ''
+        ? 'tokenizer: missing tokenizer.ggml.pre for a BPE vocabulary, using the default pre-tokenizer; generation quality may be degraded'
+        : `tokenizer: unknown tokenizer.ggml.pre '${pre}', using the default pre-tokenizer`,
+    );
+    type = 'DEFAULT';
+  }
+  const fullBpe = type === 'LLAMA3' || type === 'TEKKEN';
+  return {
+    type,
+    regexes: PRE_TYPE_REGEXES[type],
+    ignoreMerges: fullBpe,
+    addBos: fullBpe || type === 'CHAMELEON' ? true : undefined,
+    noBos: type === 'CHATGLM4',
+  };
+}
+
+// --- splitting ------------------------------------------------------------------------------------
+
+const OUT_OF_RANGE = 0xffffffff;
+const CR = 0x0d;
+const LF = 0x0a;
+const APOS = 0x27;
+const SPACE = 0x20;
+
+type Splitter = (cpts: Uint32Array, offsets: number[]) => number[];
+
+/** llama.cpp `unicode_regex_split_custom_gpt2`. */
+const splitGpt2: Splitter = (cpts, offsets) => {
+  const out: number[] = [];
+  let start = 0;
+  for (const offset of offsets) {
+    const ini = start;
+    const end = start + offset;
+    start = end;
+    const getCpt = (pos: number) => (pos >= ini && pos < end ? cpts[pos] : OUT_OF_RANGE);
+    const getFlags = (pos: number) => (pos >= ini && pos < end ? cptFlags(cpts[pos]) : 0);
+    let prevEnd = ini;
+    const addToken = (e: number): number => {
+      const len = e - prevEnd;
+      if (len > 0) out.push(len);
+      prevEnd = e;
+      return len;
+    };
+    for (let pos = ini; pos < end; ) {
+      const cpt = getCpt(pos);
+      const flags = getFlags(pos);
+      // regex: 's|'t|'re|'ve|'m|'ll|'d
+      if (cpt === APOS && pos + 1 < end) {
+        const next = getCpt(pos + 1);
+        if (next === 0x73 || next === 0x74 || next === 0x6d || next === 0x64) {
+          pos += addToken(pos + 2);
+          continue;
+        }
+        if (pos + 2 < end) {
+          const next2 = getCpt(pos + 2);
+          if ((next === 0x72 && next2 === 0x65) || (next === 0x76 && next2 === 0x65) || (next === 0x6c && next2 === 0x6c)) {
+            pos += addToken(pos + 3);
+            continue;
+          }
+        }
+      }
+      let flags2 = cpt === SPACE ? getFlags(pos + 1) : flags;
+      // regex: <space>?\p{L}+
+      if (flags2 & CPT_LETTER) {
+        if (cpt === SPACE) pos++;
+        while (flags2 & CPT_LETTER) flags2 = getFlags(++pos);
+        addToken(pos);
+        continue;
+      }
+      // regex: <space>?\p{N}+
+      if (flags2 & CPT_NUMBER) {
+        if (cpt === SPACE) pos++;
+        while (flags2 & CPT_NUMBER) flags2 = getFlags(++pos);
+        addToken(pos);
+        continue;
+      }
+      // regex: <space>?[^\s\p{L}\p{N}]+
+      if (!(flags2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && flags2) {
+        if (cpt === SPACE) pos++;
+        while (!(flags2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && flags2) flags2 = getFlags(++pos);
+        addToken(pos);
+        continue;
+      }
+      let nWs = 0;
+      while (getFlags(pos + nWs) & CPT_WHITESPACE) nWs++;
+      // regex: \s+(?!\S)
+      if (nWs > 1 && getCpt(pos + nWs) !== OUT_OF_RANGE) {
+        pos += nWs - 1;
+        addToken(pos);
+        continue;
+      }
+      // regex: \s+
+      if (nWs > 0) {
+        pos += nWs;
+        addToken(pos);
+        continue;
+      }
+      // no matches
+      addToken(++pos);
+    }
+  }
+  return out;
+};
+
+/** llama.cpp `unicode_regex_split_custom_llama3`. */
+const splitLlama3: Splitter = (cpts, offsets) => {
+  const out: number[] = [];
+  let start = 0;
+  for (const offset of offsets) {
+    const ini = start;
+    const end = start + offset;
+    start = end;
+    const getCpt = (pos: number) => (pos >= ini && pos < end ? cpts[pos] : OUT_OF_RANGE);
+    const getFlags = (pos: number) => (pos >= ini && pos < end ? cptFlags(cpts[pos]) : 0);
+    let prevEnd = ini;
+    const addToken = (e: number): number => {
+      const len = e - prevEnd;
+      if (len > 0) out.push(len);
+      prevEnd = e;
+      return len;
+    };
+    for (let pos = ini; pos < end; ) {
+      const cpt = getCpt(pos);
+      const flags = getFlags(pos);
+      // regex: (?i:'s|'t|'re|'ve|'m|'ll|'d)
+      if (cpt === APOS && pos + 1 < end) {
+        const next = cptToLower(getCpt(pos + 1));
+        if (next === 0x73 || next === 0x74 || next === 0x6d || next === 0x64) {
+          pos += addToken(pos + 2);
+          continue;
+        }
+        if (pos + 2 < end) {
+          const next2 = cptToLower(getCpt(pos + 2));
+          if ((next === 0x72 && next2 === 0x65) || (next === 0x76 && next2 === 0x65) || (next === 0x6c && next2 === 0x6c)) {
+            pos += addToken(pos + 3);
+            continue;
+          }
+        }
+      }
+      // regex: [^\r\n\p{L}\p{N}]?\p{L}+
+      if (!(cpt === CR || cpt === LF || flags & CPT_NUMBER)) {
+        if (flags & CPT_LETTER || getFlags(pos + 1) & CPT_LETTER) {
+          pos++;
+          while (getFlags(pos) & CPT_LETTER) pos++;
+          addToken(pos);
+          continue;
+        }
+      }
+      // regex: \p{N}{1,3}
+      if (flags & CPT_NUMBER) {
+        let ini2 = pos;
+        while (getFlags(pos) & CPT_NUMBER) {
+          if (++pos - ini2 >= 3) {
+            addToken(pos);
+            ini2 = pos;
+          }
+        }
+        addToken(pos);
+        continue;
+      }
+      // regex: <space>?[^\s\p{L}\p{N}]+[\r\n]*
+      let flags2 = cpt === SPACE ? getFlags(pos + 1) : flags;
+      if (!(flags2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && flags) {
+        if (cpt === SPACE) pos++;
+        while (!(flags2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && flags2) flags2 = getFlags(++pos);
+        let cpt2 = getCpt(pos);
+        while (cpt2 === CR || cpt2 === LF) cpt2 = getCpt(++pos);
+        addToken(pos);
+        continue;
+      }
+      let nWs = 0;
+      let lastEndRN = 0;
+      while (getFlags(pos + nWs) & CPT_WHITESPACE) {
+        const cpt2 = getCpt(pos + nWs);
+        if (cpt2 === CR || cpt2 === LF) lastEndRN = pos + nWs + 1;
+        nWs++;
+      }
+      // regex: \s*[\r\n]+
+      if (lastEndRN > 0) {
+        pos = lastEndRN;
+        addToken(pos);
+        continue;
+      }
+      // regex: \s+(?!\S)
+      if (nWs > 1 && getCpt(pos + nWs) !== OUT_OF_RANGE) {
+        pos += nWs - 1;
+        addToken(pos);
+        continue;
+      }
+      // regex: \s+
+      if (nWs > 0) {
+        pos += nWs;
+        addToken(pos);
+        continue;
+      }
+      // no matches
+      addToken(++pos);
+    }
+  }
+  return out;
+};
+
+function customSplitter(expr: string): Splitter | undefined {
+  if (expr === RE_GPT2) return splitGpt2;
+  if (expr === RE_LLAMA3 || expr === RE_LLAMA3_ORIG) return splitLlama3;
+  return undefined;
+}
+
+// Category stand-ins of llama.cpp's collapsed text, and the ASCII members of each category.
+const UCAT_N = '\\p{N}';
+const UCAT_L = '\\p{L}';
+const UCAT_P = '\\p{P}';
+const UCAT_CPT: Readonly<Record<string, string>> = { [UCAT_N]: '\xD1', [UCAT_L]: '\xD2', [UCAT_P]: '\xD3' };
+const UCAT_MAP: Readonly<Record<string, string>> = {
+  [UCAT_N]: '\x30-\x39',
+  [UCAT_L]: '\x41-\x5A\x61-\x7A',
+  [UCAT_P]: '\x21-\x23\x25-\x2A\x2C-\x2F\x3A-\x3B\x3F-\x40\\\x5B-\\\x5D\x5F\\\x7B\\\x7D',
+};
+
+function usesCategories(expr: string): boolean {
+  return expr.includes(UCAT_N) || expr.includes(UCAT_L) || expr.includes(UCAT_P);
+}
+
+/** llama.cpp's rewrite of a category regex for the collapsed text (unicode_regex_split). */
+function collapseRegex(expr: string): string {
+  let out = '';
+  let inside = false;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i];
+    if (c === '[' && (i === 0 || expr[i - 1] !== '\\')) {
+      out += '[';
+      inside = true;
+      continue;
+    }
+    if (inside && c === ']' && expr[i - 1] !== '\\') {
+      out += ']';
+      inside = false;
+      continue;
+    }
+    if (c === '\\' && i + 4 < expr.length && expr[i + 1] === 'p' && expr[i + 2] === '{' && expr[i + 4] === '}') {
+      const pat = expr.substring(i, i + 5);
+      const cpt = UCAT_CPT[pat];
+      if (cpt !== undefined) {
+        out += (inside ? '' : '[') + cpt + UCAT_MAP[pat] + (inside ? '' : ']');
+        i += 4;
+        continue;
+      }
+    }
+    out += c;
+  }
+  return out;
+}
+
+const C_SPACE_CLASS = '\\t\\n\\x0B\\f\\r ';
+
+/**
+ * Makes a std::regex (ECMAScript grammar, "C" locale) pattern mean the same in JavaScript:
+ * `\s` is only the six C-locale spaces there (JS `\s` would also match U+FEFF).
+ */
+function toJsPattern(expr: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i];
+    if (c === '\\' && i + 1 < expr.length) {
+      const e = expr[i + 1];
+      if (e === 's') out += inClass ? C_SPACE_CLASS : `[${C_SPACE_CLASS}]`;
+      else if (e === 'S' && !inClass) out += `[^${C_SPACE_CLASS}]`;
+      else out += c + e;
+      i++;
+      continue;
+    }
+    if (c === '[' && !inClass) inClass = true;
+    else if (c === ']' && inClass) inClass = false;
+    out += c;
+  }
+  return out;
+}
+
+const regexCache = new Map<string, RegExp>();
+
+function compiled(pattern: string, flags: string): RegExp {
+  const key = flags + '\u0000' + pattern;
+  let re = regexCache.get(key);
+  if (!re) {
+    re = new RegExp(toJsPattern(pattern), flags);
+    regexCache.set(key, re);
+  }
+  return re;
+}
+
+/**
+ * llama.cpp `unicode_regex_split_stl`: matches of `re` in each piece, plus the unmatched text
+ * between them as pieces of their own. `units` is the searched string and `cptToUnit` maps
+ * code point offsets to its UTF-16 offsets (undefined when they are the same).
+ */
+function splitStl(units: string, re: RegExp, offsets: number[], cptToUnit: Int32Array | undefined): number[] {
+  const out: number[] = [];
+  let start = 0;
+  for (const offset of offsets) {
+    const u0 = cptToUnit ? cptToUnit[start] : start;
+    const u1 = cptToUnit ? cptToUnit[start + offset] : start + offset;
+    // search only this piece, so `$` and lookaheads stop at its end as they do in llama.cpp
+    const piece = units.substring(u0, u1);
+    const toCpt = (u: number) => (cptToUnit ? unitToCptIndex(cptToUnit, start, u0 + u) - start : u);
+    re.lastIndex = 0;
+    let startIdx = 0;
+    for (let m = re.exec(piece); m !== null; m = re.exec(piece)) {
+      if (m[0].length === 0) {
+        // no llama.cpp pattern matches empty; step over it like String.prototype.matchAll
+        re.lastIndex = m.index + 1;
+        continue;
+      }
+      const pos = toCpt(m.index);
+      const end = toCpt(m.index + m[0].length);
+      if (pos > startIdx) out.push(pos - startIdx);
+      out.push(end - pos);
+      startIdx = end;
+    }
+    if (startIdx < offset) out.push(offset - startIdx);
+    start += offset;
+  }
+  return out;
+}
+
+/** Code point index of UTF-16 offset `u` (which lies at or after code point `from`). */
+function unitToCptIndex(cptToUnit: Int32Array, from: number, u: number): number {
+  let lo = from;
+  let hi = cptToUnit.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cptToUnit[mid] < u) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Splits `text` into pre-tokenizer words with llama.cpp's `unicode_regex_split` and byte-encodes
+ * each (GPT-2 byte → unicode mapping), ready for BPE merges.
+ *
+ * @param text any string (lone surrogates are treated as U+FFFD)
+ * @param regexes llama.cpp regex list, applied in turn
+ * @returns the byte-encoded words in order; their concatenation is the byte-encoded text
+ */
+export function preTokenize(text: string, regexes: readonly string[]): string[] {
+  const cpts = codepoints(text);
+  let offsets: number[] = [cpts.length];
+  let collapsed: string | undefined;
+  let wide: { units: string; cptToUnit: Int32Array } | undefined;
+
+  for (const expr of regexes) {
+    const custom = customSplitter(expr);
+    if (custom) {
+      offsets = custom(cpts, offsets);
+      continue;
+    }
+    if (usesCategories(expr)) {
+      collapsed ??= collapseText(cpts);
+      offsets = splitStl(collapsed, compiled(collapseRegex(expr), 'g'), offsets, undefined);
+    } else {
+      wide ??= wideText(cpts);
+      offsets = splitStl(wide.units, compiled(expr, 'gu'), offsets, wide.cptToUnit);
+    }
+  }
+
+  const words: string[] = new Array(offsets.length);
+  let start = 0;
+  for (let i = 0; i < offsets.length; i++) {
+    words[i] = byteEncode(cptsToString(cpts, start, start + offsets[i]));
+    start += offsets[i];
+  }
+  return words;
+}
+
+/** llama.cpp's collapsed text: ASCII kept, other code points → one stand-in char per category. */
+function collapseText(cpts: Uint32Array): string {
+  const codes = new Uint16Array(cpts.length);
+  for (let i = 0; i < cpts.length; i++) {
+    const c = cpts[i];
+    if (c < 128) {
+      codes[i] = c;
+      continue;
+    }
+    const f = cptFlags(c);
+    if (f & CPT_WHITESPACE) codes[i] = 0x0b;
+    else {
+      const cat = f & CPT_MASK_CATEGORIES;
+      codes[i] = cat === CPT_NUMBER ? 0xd1 : cat === CPT_LETTER ? 0xd2 : cat === CPT_PUNCTUATION ? 0xd3 : 0xd0;
+    }
+  }
+  return codesToString(codes);
+}
+
+/** The code points with non-ASCII whitespace replaced by \v (llama.cpp's wregex input). */
+function wideText(cpts: Uint32Array): { units: string; cptToUnit: Int32Array } {
+  const mapped = new Uint32Array(cpts.length);
+  const cptToUnit = new Int32Array(cpts.length + 1);
+  let u = 0;
+  for (let i = 0; i < cpts.length; i++) {
+    const c = cpts[i];
+    mapped[i] = c > 0x7f && cptFlags(c) & CPT_WHITESPACE ? 0x0b : c;
+    cptToUnit[i] = u;
+    u += c > 0xffff ? 2 : 1;
+  }
+  cptToUnit[cpts.length] = u;
+  return { units: cptsToString(mapped), cptToUnit };
+}
+
+function codesToString(codes: Uint16Array): string {
+  let s = '';
+  const CHUNK = 8192;
+  for (let i = 0; i < codes.length; i += CHUNK) s += String.fromCharCode(...codes.subarray(i, i + CHUNK));
+  return s;
+}

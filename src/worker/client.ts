@@ -1,0 +1,120 @@
+import * as Comlink from 'comlink';
+import type { Engine, EngineOptions, EngineStats, GenerateRequest, GeneratedToken, ModelInfo } from '../api.ts';
+import { LayerstreamError, reviveError } from '../errors.ts';
+import { installErrorTransfer, type WorkerApi } from './protocol.ts';
+
+installErrorTransfer();
+
+/** Extra engine options (tests, tuning) beyond the public EngineOptions. */
+export interface EngineTuning {
+  contextLength?: number;
+  /** prompt tokens per batch */
+  maxBatch?: number;
+  /** cap on one weight binding, bytes (forces big tensors to be split) */
+  maxBindingBytes?: number;
+}
+
+/**
+ * Starts a Web Worker, loads the model there and returns an Engine proxy.
+ * URLs are resolved against the page and read with HTTP Range requests; Blobs/Files by slices.
+ * Rejects with a LayerstreamError naming the problem (bad file, server, budget, no WebGPU);
+ * the worker is then terminated and nothing else is affected.
+ */
+export async function createEngine(opts: EngineOptions & EngineTuning): Promise<Engine> {
+  const worker = new Worker(new URL('./engine-worker.ts', import.meta.url), { type: 'module', name: 'layerstream-engine' });
+  const remote = Comlink.wrap<WorkerApi>(worker);
+  const model = opts.model instanceof Blob ? opts.model : new URL(String(opts.model), globalThis.location?.href).href;
+  try {
+    const info = await remote.load(
+      model,
+      { gpuBudgetBytes: opts.gpuBudgetBytes, contextLength: opts.contextLength, maxBatch: opts.maxBatch, maxBindingBytes: opts.maxBindingBytes },
+      Comlink.proxy((phase: string, loadedBytes: number, totalBytes: number) => opts.onProgress?.({ phase, loadedBytes, totalBytes })),
+    );
+    return new RemoteEngine(worker, remote, info);
+  } catch (e) {
+    worker.terminate();
+    throw reviveError(e);
+  }
+}
+
+let nextId = 1;
+
+class RemoteEngine implements Engine {
+  private disposed = false;
+  constructor(
+    private readonly worker: Worker,
+    private readonly remote: Comlink.Remote<WorkerApi>,
+    readonly info: ModelInfo,
+  ) {}
+
+  private call<R>(p: Promise<R>): Promise<R> {
+    if (this.disposed) return Promise.reject(new LayerstreamError('disposed', 'engine was disposed'));
+    return p.catch((e) => {
+      throw reviveError(e);
+    });
+  }
+
+  tokenize(text: string, o: { addSpecial?: boolean } = {}): Promise<number[]> {
+    return this.call(this.remote.tokenize(text, o.addSpecial ?? true));
+  }
+  detokenize(ids: number[]): Promise<string> {
+    return this.call(this.remote.detokenize(ids));
+  }
+  logits(tokens: number[], o: { positions?: number[] } = {}): Promise<Float32Array[]> {
+    return this.call(this.remote.logits(tokens, o.positions));
+  }
+  stats(): Promise<EngineStats> {
+    return this.call(this.remote.stats());
+  }
+
+  /** Bridges the worker's token callbacks to an async iterable; aborting the signal stops the worker loop. */
+  async *generate(req: GenerateRequest): AsyncIterable<GeneratedToken> {
+    if (this.disposed) throw new LayerstreamError('disposed', 'engine was disposed');
+    const id = nextId++;
+    const queue: GeneratedToken[] = [];
+    let wake: (() => void) | null = null;
+    let done = false;
+    let failure: unknown = null;
+    const { signal, ...plain } = req;
+    const onAbort = () => void this.remote.abort(id);
+    signal?.addEventListener('abort', onAbort);
+    const finished = this.remote
+      .generate(id, plain, Comlink.proxy((toks: GeneratedToken[]) => {
+        queue.push(...toks);
+        wake?.();
+      }))
+      .catch((e) => (failure = reviveError(e)))
+      .finally(() => {
+        done = true;
+        wake?.();
+      });
+    try {
+      for (;;) {
+        if (queue.length) {
+          if (signal?.aborted) break;
+          yield queue.shift()!;
+          continue;
+        }
+        if (done) break;
+        await new Promise<void>((r) => (wake = r));
+        wake = null;
+      }
+      await finished;
+      if (failure) throw failure;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (!done) onAbort();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    try {
+      await this.remote.dispose();
+    } finally {
+      this.remote[Comlink.releaseProxy]();
+      this.worker.terminate();
+    }
+  }
+}

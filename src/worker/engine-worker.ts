@@ -1,0 +1,72 @@
+/// <reference lib="webworker" />
+import * as Comlink from 'comlink';
+import type { GeneratedToken, ModelInfo } from '../api.ts';
+import { EngineCore } from '../engine/engine.ts';
+import { LayerstreamError } from '../errors.ts';
+import { requestGPUDevice } from '../gpu/device.ts';
+import { openByteSource } from '../storage/byte-source.ts';
+import { installErrorTransfer, type WorkerApi } from './protocol.ts';
+
+// The engine's home: one model per worker. All file reads and GPU work happen here, off the UI thread.
+installErrorTransfer();
+
+let core: EngineCore | null = null;
+const aborts = new Map<number, AbortController>();
+
+function engine(): EngineCore {
+  if (!core) throw new LayerstreamError('disposed', 'no model loaded');
+  return core;
+}
+
+const api: WorkerApi = {
+  async load(model, opts, onProgress): Promise<ModelInfo> {
+    const source = await openByteSource(model);
+    const device = await requestGPUDevice();
+    try {
+      core = await EngineCore.load(source, device, { ...opts, onProgress: (p, l, t) => void onProgress(p, l, t) });
+    } catch (e) {
+      device.destroy();
+      throw e;
+    }
+    return core.info;
+  },
+  async tokenize(text, addSpecial) {
+    return engine().tokenizer.tokenize(text, { addSpecial });
+  },
+  async detokenize(ids) {
+    return engine().tokenizer.detokenize(ids);
+  },
+  async generate(id, req, onTokens) {
+    const e = engine();
+    const ac = new AbortController();
+    aborts.set(id, ac);
+    const tokens = typeof req.prompt === 'string' ? e.tokenizer.tokenize(req.prompt, { addSpecial: true }) : req.prompt;
+    let pending: GeneratedToken[] = [];
+    try {
+      for await (const t of e.generate({ ...req, tokens, signal: ac.signal })) {
+        pending.push(t);
+        // one message per token keeps the stream live; Comlink calls are cheap next to a forward pass
+        void onTokens(pending);
+        pending = [];
+      }
+    } finally {
+      aborts.delete(id);
+    }
+  },
+  abort(id) {
+    aborts.get(id)?.abort();
+  },
+  async logits(tokens, positions) {
+    const rows = await engine().logits(tokens, positions);
+    return Comlink.transfer(rows, rows.map((r) => r.buffer as ArrayBuffer));
+  },
+  async stats() {
+    return engine().stats();
+  },
+  async dispose() {
+    core?.dispose();
+    core = null;
+  },
+};
+
+Comlink.expose(api);

@@ -1,0 +1,43 @@
+import * as Comlink from 'comlink';
+import type { EngineStats, GeneratedToken, ModelInfo } from '../api.ts';
+
+/** What the engine worker exposes over Comlink (plain data in, plain data out). */
+export interface WorkerApi {
+  load(
+    model: string | Blob,
+    opts: { gpuBudgetBytes?: number; contextLength?: number; maxBatch?: number; maxBindingBytes?: number },
+    onProgress: (phase: string, loaded: number, total: number) => void,
+  ): Promise<ModelInfo>;
+  tokenize(text: string, addSpecial: boolean): Promise<number[]>;
+  detokenize(ids: number[]): Promise<string>;
+  /** Streams tokens through onTokens (batched per call); resolves when generation ends. */
+  generate(
+    id: number,
+    req: { prompt: string | number[]; maxTokens: number; temperature?: number; topK?: number; topP?: number; seed?: number },
+    onTokens: (tokens: GeneratedToken[]) => void,
+  ): Promise<void>;
+  abort(id: number): void;
+  logits(tokens: number[], positions?: number[]): Promise<Float32Array[]>;
+  stats(): Promise<EngineStats>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Comlink sends thrown Errors as {message, name, stack}; keep our `code` too so the main thread can
+ * rebuild a LayerstreamError (see reviveError). Installed on both sides.
+ */
+export function installErrorTransfer(): void {
+  const base = Comlink.transferHandlers.get('throw')!;
+  Comlink.transferHandlers.set('throw', {
+    canHandle: base.canHandle,
+    serialize(v: unknown) {
+      const value = (v as { value: unknown }).value;
+      if (value instanceof Error) {
+        const code = (value as { code?: string }).code;
+        return [{ isError: true, value: { message: value.message, name: value.name, stack: value.stack, code } }, []];
+      }
+      return base.serialize(v);
+    },
+    deserialize: base.deserialize,
+  });
+}
