@@ -5,5 +5,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   server: { host: '127.0.0.1', port: 5173, strictPort: true },
   worker: { format: 'es' },
+  // Pre-bundle everything up front: a dependency discovered mid-session makes Vite reload the page,
+  // which would kill a running engine (and a browser test with it).
+  optimizeDeps: { entries: ['index.html', 'test/harness.html', 'src/worker/engine-worker.ts'], include: ['comlink', 'lit', 'lit/decorators.js'] },
   build: { target: 'es2022', sourcemap: true },
 });

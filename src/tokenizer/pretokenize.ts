@@ -26,13 +26,15 @@ import {
   cptsToString,
 } from './unicode.ts';
 
-// --- llama-vocab.cpp regex lists (C++ string literals copied verbatim) -------------------------
+// --- llama-vocab.cpp regex lists ---------------------------------------------------------------
+// Copied from the C++ literals; non-ASCII characters are written as \u escapes because the exact
+// code points matter (Unicode normalization would turn e.g. U+1FD3 into U+0390 and break a range).
 
 const RE_GPT2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
 const RE_LLAMA3_ORIG = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const RE_LLAMA3 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const RE_QWEN2 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-const RE_PORO = " ?[^(\\s|.,!?…。，、।۔،)]+";
+const RE_PORO = " ?[^(\\s|.,!?\u2026\u3002\uFF0C\u3001\u0964\u06D4\u060C)]+";
 
 /** Regex lists per llama.cpp pre-tokenizer type (`LLAMA_VOCAB_PRE_TYPE_*`). */
 const PRE_TYPE_REGEXES: Readonly<Record<string, readonly string[]>> = {
@@ -41,22 +43,22 @@ const PRE_TYPE_REGEXES: Readonly<Record<string, readonly string[]>> = {
   SMAUG: [RE_LLAMA3],
   DEEPSEEK_LLM: [
     "[\r\n]",
-    "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+",
-    "\\s?[!-/:-~！-／：-～‘-‟　-。]+",
+    "\\s?[A-Za-z\u00B5\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u01BA\u01BC-\u01BF\u01C4-\u0293\u0295-\u02AF\u0370-\u0373\u0376\u0377\u037B-\u037D\u037F\u0386\u0388-\u038A\u038C\u038E-\u03A1\u03A3-\u03F5\u03F7-\u0481\u048A-\u052F\u0531-\u0556\u10A0-\u10C5\u13A0-\u13F5\u13F8-\u13FD\u1C90-\u1CBA\u1CBD-\u1CBF\u1D00-\u1D2B\u1D6B-\u1D77\u1D79-\u1D9A\u1E00-\u1F15\u1F18-\u1F1D\u1F20-\u1F45\u1F48-\u1F4D\u1F50-\u1F57\u1F59\u1F5B\u1F5D\u1F5F-\u1F7D\u1F80-\u1FB4\u1FB6-\u1FBC\u1FBE\u1FC2-\u1FC4\u1FC6-\u1FCC\u1FD0-\u1FD3\u1FD6-\u1FDB\u1FE0-\u1FEC\u1FF2-\u1FF4\u1FF6-\u1FFC\u2102\u2107\u210A-\u2113\u2115\u2119-\u211D\u2124\u2126\u2128\u212A-\u212D\u212F-\u2134\u2139\u213C-\u213F\u2145-\u2149\u214E\u2183\u2184\u2C00-\u2C7B\u2C7E-\u2CE4\u2CEB-\u2CEE\u2CF2\u2CF3\uA640-\uA66D\uA680-\uA69B\uA722-\uA76F\uA771-\uA787\uA78B-\uA78E\uAB70-\uABBF\uFB00-\uFB06\uFB13-\uFB17\uFF21-\uFF3A\uFF41-\uFF5A\u{10400}-\u{1044F}\u{104B0}-\u{104D3}\u{104D8}-\u{104FB}\u{10C80}-\u{10CB2}\u{10CC0}-\u{10CF2}\u{118A0}-\u{118DF}\u{1E900}-\u{1E943}]+",
+    "\\s?[!-/:-~\uFF01-\uFF0F\uFF1A-\uFF5E\u2018-\u201F\u3000-\u3002]+",
     "\\s+$",
-    "[一-龥ࠀ-一가-퟿]+",
+    "[\u4E00-\u9FA5\u0800-\u4E00\uAC00-\uD7FF]+",
     "\\p{N}+",
   ],
   DEEPSEEK3_LLM: [
     "\\p{N}{1,3}",
-    "[一-龥぀-ゟ゠-ヿ]+",
+    "[\u4E00-\u9FA5\u3040-\u309F\u30A0-\u30FF]+",
     "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+",
   ],
   DEEPSEEK_CODER: [
     "[\r\n]",
     "\\s?\\p{L}+",
     "\\s?\\p{P}+",
-    "[一-龥ࠀ-一가-퟿]+",
+    "[\u4E00-\u9FA5\u0800-\u4E00\uAC00-\uD7FF]+",
     "\\p{N}",
   ],
   FALCON: [
@@ -106,14 +108,15 @@ export interface PreTokenizerInfo {
   /** llama.cpp pre-type name, e.g. 'LLAMA3', 'GPT2', 'DEFAULT'. */
   readonly type: string;
   readonly regexes: readonly string[];
-  /** overrides applied by llama.cpp for this pre-tokenizer */
+  /** llama.cpp sets ignore_merges: a word that is a token is emitted whole */
   readonly ignoreMerges: boolean;
+  /** llama.cpp's add_bos default for this pre-tokenizer, when it sets one */
   readonly addBos: boolean | undefined;
   /** llama.cpp clears the BOS id for this pre-tokenizer (chatglm-bpe) */
   readonly noBos: boolean;
 }
 
-const PRE_NAMES: Readonly<Record<string, string>> = {
+const PRE_NAMES: ReadonlyMap<string, string> = new Map(Object.entries({
   default: 'DEFAULT',
   llama3: 'LLAMA3', 'llama-v3': 'LLAMA3', 'llama-bpe': 'LLAMA3', falcon3: 'LLAMA3',
   'deepseek-llm': 'DEEPSEEK_LLM',
@@ -144,7 +147,7 @@ const PRE_NAMES: Readonly<Record<string, string>> = {
   chameleon: 'CHAMELEON',
   'minerva-7b': 'MINERVA',
   megrez: 'QWEN2',
-};
+}));
 
 /**
  * Resolves a `tokenizer.ggml.pre` value (llama-vocab.cpp `llama_vocab::impl::load`).
@@ -152,7 +155,7 @@ const PRE_NAMES: Readonly<Record<string, string>> = {
  * (llama.cpp itself refuses unknown names).
  */
 export function preTokenizerFor(pre: string | undefined): PreTokenizerInfo {
-  let type = pre === undefined || pre === '' ? undefined : PRE_NAMES[pre];
+  let type = pre === undefined || pre === '' ? undefined : PRE_NAMES.get(pre);
   if (type === undefined) {
     console.warn(
       pre === undefined || pre === ''

@@ -32,7 +32,7 @@ const K = (k: string) => `tokenizer.ggml.${k}`;
 /** Token texts that llama.cpp treats as end-of-turn / end-of-generation (llama-vocab.cpp). */
 const EOT_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<EOT>', '<｜end▁of▁sentence｜>'];
 const EOG_TEXTS = new Set(['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|eom_id|>', '<EOT>']);
-const FIM_TEXTS: Readonly<Record<string, readonly string[]>> = {
+const FIM_TEXTS: Readonly<Record<'fimPre' | 'fimSuf' | 'fimMid' | 'fimPad' | 'fimRep' | 'fimSep', readonly string[]>> = {
   fimPre: ['<|fim_prefix|>', '<fim-prefix>', '<｜fim▁begin｜>', '<PRE>'],
   fimSuf: ['<|fim_suffix|>', '<fim-suffix>', '<｜fim▁hole｜>', '<SUF>'],
   fimMid: ['<|fim_middle|>', '<fim-middle>', '<｜fim▁end｜>', '<MID>'],
@@ -195,36 +195,35 @@ export function loadVocab(md: Metadata): Vocab {
   // WordPiece appends [SEP]; later llama.cpp reads add_sep_token for it
   const addSep = type === 'wpm' ? md.bool(K('add_sep_token'), md.bool(K('add_eos_token'), true)) : false;
 
-  // auto-detect special tokens by text; such tokens become control tokens
+  // auto-detect special tokens by text; such tokens become control tokens. llama.cpp walks its
+  // hash map; we take candidates in id order.
   const forceControl = (id: number) => {
     if ((attrs[id] & ATTR_CONTROL) === 0) attrs[id] = ATTR_CONTROL;
   };
-  for (let id = 0; id < n; id++) {
-    const t = tokens[id];
-    if (sp.eot === NULL && EOT_TEXTS.includes(t)) {
-      sp.eot = id;
-      forceControl(id);
+  const idsOf = (texts: Iterable<string>) => {
+    const ids: number[] = [];
+    for (const t of texts) {
+      const id = textToId.get(t);
+      if (id !== undefined) ids.push(id);
     }
-    if (sp.eom === NULL && t === '<|eom_id|>') {
-      sp.eom = id;
-      forceControl(id);
-    }
-    for (const name of Object.keys(FIM_TEXTS) as SpecialName[]) {
-      if (sp[name] === NULL && FIM_TEXTS[name].includes(t)) {
-        sp[name] = id;
-        forceControl(id);
-      }
+    return ids.sort((a, b) => a - b);
+  };
+  const detect: [SpecialName, readonly string[]][] = [['eot', EOT_TEXTS], ['eom', ['<|eom_id|>']], ...(Object.entries(FIM_TEXTS) as [SpecialName, readonly string[]][])];
+  for (const [name, texts] of detect) {
+    if (sp[name] !== NULL) continue;
+    const ids = idsOf(texts);
+    if (ids.length > 0) {
+      sp[name] = ids[0];
+      forceControl(ids[0]);
     }
   }
 
   // end-of-generation set
   const eog = new Set<number>();
   for (const id of [sp.fimPad, sp.fimRep, sp.fimSep]) if (id !== NULL) eog.add(id);
-  for (let id = 0; id < n; id++) {
-    if (EOG_TEXTS.has(tokens[id])) {
-      eog.add(id);
-      forceControl(id);
-    }
+  for (const id of idsOf(EOG_TEXTS)) {
+    eog.add(id);
+    forceControl(id);
   }
   for (const id of [sp.eos, sp.eot, sp.eom]) if (id !== NULL) eog.add(id);
 
