@@ -64,3 +64,39 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     Y[yo] = v;
   }
 }
+
+// Variant without workgroup barriers: one invocation per (row, token tile) walks the whole row.
+// CPU WebGPU (SwiftShader) runs barriers as coroutine switches, which costs more than the math
+// there; real GPUs prefer `main`. Dispatch: (ceil(rows / 64) capped at 32768, .., ceil(T / TT)).
+@compute @workgroup_size(64)
+fn rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(workgroup_id) wg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
+  if (row >= P.rows) { return; }
+  let head = (P.flags & 2u) != 0u;
+  let nt = select(S.n_tokens, S.head_tokens, head);
+  let t_first = select(0u, S.head_row0, head);
+  let t0 = wg.z * TT;
+  var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
+  let groups = P.k / 4u;
+  let gpb = BLOCK_ELEMS / 4u;
+  let rbase = row * P.row_bytes;
+  let xs = P.x_stride / 4u;
+  for (var g = 0u; g < groups; g++) {
+    let w = dequant4(rbase + (g / gpb) * BLOCK_BYTES, g % gpb);
+    for (var t = 0u; t < TT; t++) {
+      if (t0 + t < nt) {
+        acc[t] += dot(w, X[(t_first + t0 + t) * xs + g]);
+      }
+    }
+  }
+  for (var t = 0u; t < TT; t++) {
+    if (t0 + t < nt) {
+      let orow = select(t0 + t, S.pos0 + t0 + t, (P.flags & 4u) != 0u);
+      let yo = orow * P.y_stride + P.y_col0 + row;
+      var v = acc[t];
+      if ((P.flags & 1u) != 0u) { v += Y[yo]; }
+      Y[yo] = v;
+    }
+  }
+}

@@ -46,10 +46,17 @@ for (const type of TYPES) {
           const x = await fetchF32(fx.cols === 512 ? 'x512.f32' : 'x256.f32');
           const xbuf = device.createBuffer({ size: x.byteLength, usage });
           device.queue.writeBuffer(xbuf, 0, x);
+          // both matmul variants: workgroup reduction (GPUs) and row per invocation (CPU WebGPU)
           const ybuf = device.createBuffer({ size: fx.rows * 4, usage });
+          const ybuf2 = device.createBuffer({ size: fx.rows * 4, usage });
+          const weight = { name, type: info.type.name, cols: fx.cols, rows: fx.rows, rowBytes, pieces: [{ view: { buffer: wbuf }, row0: 0, rows: fx.rows }] };
           k.setStep(1, 0, 0, 1);
-          k.matmul({ buffer: ybuf }, { name, type: info.type.name, cols: fx.cols, rows: fx.rows, rowBytes, pieces: [{ view: { buffer: wbuf }, row0: 0, rows: fx.rows }] }, { buffer: xbuf });
+          k.matmul({ buffer: ybuf }, weight, { buffer: xbuf });
           k.recorder.flush();
+          const k2 = new Kernels(device, true);
+          k2.setStep(1, 0, 0, 1);
+          k2.matmul({ buffer: ybuf2 }, weight, { buffer: xbuf });
+          k2.recorder.flush();
           const read = async (b: GPUBuffer, size: number) => {
             const s = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
             const e = device.createCommandEncoder();
@@ -65,15 +72,18 @@ for (const type of TYPES) {
           let mismatches = 0;
           let firstBad = -1;
           for (let i = 0; i < n; i++) if (gotU[i] !== wantU[i] && !(got[i] === 0 && want[i] === 0)) { mismatches++; if (firstBad < 0) firstBad = i; }
-          const y = await read(ybuf, fx.rows * 4);
+          const ys = [await read(ybuf, fx.rows * 4), await read(ybuf2, fx.rows * 4)];
           const ref = fx.matvec_file ? await fetchF32(fx.matvec_file) : new Float32Array(fx.rows).map((_, r) => {
             let acc = 0;
             for (let c = 0; c < fx.cols; c++) acc += want[r * fx.cols + c] * x[c];
             return acc;
           });
-          let num = 0, den = 0;
-          for (let i = 0; i < fx.rows; i++) { num += (y[i] - ref[i]) ** 2; den += ref[i] ** 2; }
-          out.push({ name, n, mismatches, firstBad, got: got[firstBad], want: want[firstBad], relL2: Math.sqrt(num / den) });
+          const relL2 = ys.map((y) => {
+            let num = 0, den = 0;
+            for (let i = 0; i < fx.rows; i++) { num += (y[i] - ref[i]) ** 2; den += ref[i] ** 2; }
+            return Math.sqrt(num / den);
+          });
+          out.push({ name, n, mismatches, firstBad, got: got[firstBad], want: want[firstBad], relL2 });
         }
         return out;
       },
@@ -82,7 +92,8 @@ for (const type of TYPES) {
     expect(result.length).toBe(2);
     for (const r of result) {
       expect(r.mismatches, `${r.name}: first mismatch at ${r.firstBad}: got ${r.got}, want ${r.want}`).toBe(0);
-      expect(r.relL2, r.name).toBeLessThan(1e-5);
+      expect(r.relL2[0], `${r.name} (workgroup reduction)`).toBeLessThan(1e-5);
+      expect(r.relL2[1], `${r.name} (row per invocation)`).toBeLessThan(1e-5);
     }
   });
 }

@@ -124,13 +124,13 @@ export class EngineCore {
       tMax,
       ctx,
     };
-    const k = new Kernels(device);
+    const k = new Kernels(device, isCpuAdapter(device));
     const f = new Forward(k, store, source, embd, h.embedScale, bufs);
     const tensorTypes: Record<string, number> = {};
     for (const t of gguf.tensors) tensorTypes[t.type.name] = (tensorTypes[t.type.name] ?? 0) + 1;
     const info: ModelInfo = {
       architecture: arch.name,
-      name: md.string('general.name', source.name.split('/').pop() ?? source.name),
+      name: modelName(md, arch.name, source.name),
       nLayers: h.nLayers,
       nVocab: h.nVocab,
       contextLength: h.contextLength,
@@ -285,6 +285,26 @@ export class EngineCore {
     this.store.destroy();
     this.device.destroy();
   }
+}
+
+/** general.name, unless missing or just the architecture (as in llama2.c conversions): then the file name. */
+function modelName(md: Metadata, arch: string, sourceName: string): string {
+  const name = md.string('general.name', '');
+  if (name && name !== arch) return name;
+  let path = sourceName;
+  try {
+    path = new URL(sourceName).pathname;
+  } catch {
+    // a file name, not a URL
+  }
+  const file = decodeURIComponent(path.split('/').filter(Boolean).pop() ?? sourceName);
+  return file.replace(/\.gguf$/i, '');
+}
+
+/** SwiftShader and other CPU fallbacks: pick kernels without workgroup barriers. */
+function isCpuAdapter(device: GPUDevice): boolean {
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  return !!info && (info.architecture === 'swiftshader' || info.vendor === 'google' && /swiftshader/i.test(info.description) || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true);
 }
 
 /**

@@ -47,7 +47,11 @@ export class Kernels {
   T = 1;
   headT = 1;
 
-  constructor(readonly device: GPUDevice) {
+  /**
+   * @param rowPerThread use the barrier-free matmul variant (one invocation per row): faster on
+   *   CPU WebGPU implementations such as SwiftShader, slower on GPUs.
+   */
+  constructor(readonly device: GPUDevice, readonly rowPerThread = false) {
     this.recorder = new Recorder(device);
     this.uniforms = device.createBuffer({ label: 'uniform params', size: UNIFORM_SLOT * UNIFORM_SLOTS, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.step = device.createBuffer({ label: 'step', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
@@ -78,11 +82,11 @@ export class Kernels {
   matmul(y: BufView, w: WeightRef, x: BufView, o: { accumulate?: boolean; head?: boolean; atPos?: boolean; yStride?: number; xStride?: number } = {}): void {
     const flags = (o.accumulate ? 1 : 0) | (o.head ? 2 : 0) | (o.atPos ? 4 : 0);
     const T = o.head ? this.headT : this.T;
-    const pipeline = this.quantPipeline('matmul', w.type);
+    const pipeline = this.quantPipeline('matmul', w.type, this.rowPerThread ? 'rows' : 'main');
     for (const p of w.pieces) {
       const params = this.params([p.rows, w.cols, w.rowBytes, p.row0, o.yStride ?? w.rows, o.xStride ?? w.cols, flags, 0]);
       const bg = this.bindGroup(pipeline, [p.view, x, y, params, { buffer: this.step }]);
-      const [gx, gy] = grid(p.rows);
+      const [gx, gy] = grid(this.rowPerThread ? Math.ceil(p.rows / 64) : p.rows);
       this.recorder.dispatch(pipeline, bg, gx, gy, Math.ceil(T / 4));
     }
   }
@@ -158,8 +162,8 @@ export class Kernels {
     this.recorder.dispatch(pipeline, bg, gx, gy);
   }
 
-  private quantPipeline(kernel: QuantKernel, type: string): GPUComputePipeline {
-    return this.pipeline(`${kernel}:${type}`, () => quantKernelSource(kernel, type), 'main');
+  private quantPipeline(kernel: QuantKernel, type: string, entry = 'main'): GPUComputePipeline {
+    return this.pipeline(`${kernel}:${type}:${entry}`, () => quantKernelSource(kernel, type), entry);
   }
 
   private plainPipeline(kernel: PlainKernel, entry = 'main'): GPUComputePipeline {
