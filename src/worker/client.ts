@@ -47,24 +47,24 @@ class RemoteEngine implements Engine {
     readonly info: ModelInfo,
   ) {}
 
-  private call<R>(p: Promise<R>): Promise<R> {
+  private call<R>(fn: () => Promise<R>): Promise<R> {
     if (this.disposed) return Promise.reject(new LayerstreamError('disposed', 'engine was disposed'));
-    return p.catch((e) => {
+    return fn().catch((e) => {
       throw reviveError(e);
     });
   }
 
   tokenize(text: string, o: { addSpecial?: boolean } = {}): Promise<number[]> {
-    return this.call(this.remote.tokenize(text, o.addSpecial ?? true));
+    return this.call(() => this.remote.tokenize(text, o.addSpecial ?? true));
   }
   detokenize(ids: number[]): Promise<string> {
-    return this.call(this.remote.detokenize(ids));
+    return this.call(() => this.remote.detokenize(ids));
   }
   logits(tokens: number[], o: { positions?: number[] } = {}): Promise<Float32Array[]> {
-    return this.call(this.remote.logits(tokens, o.positions));
+    return this.call(() => this.remote.logits(tokens, o.positions));
   }
   stats(): Promise<EngineStats> {
-    return this.call(this.remote.stats());
+    return this.call(() => this.remote.stats());
   }
 
   /** Bridges the worker's token callbacks to an async iterable; aborting the signal stops the worker loop. */
