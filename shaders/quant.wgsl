@@ -114,3 +114,91 @@ fn dq4_q6_k(b: u32, j: u32) -> vec4<f32> {
   let d = ld_f16(b + 208u);
   return (d * sc) * vec4<f32>(q6);
 }
+
+// block_q2_K { uint8 scales[16]; uint8 qs[64]; half d; half dmin; } (84 bytes), 256 elements.
+// Element e: q = (qs[32(e/128) + e%32] >> 2((e/32)%4)) & 3; sub-block s = e/16;
+// y = (d * (scales[s] & 15)) * q - dmin * (scales[s] >> 4).
+fn dq4_q2_k(b: u32, j: u32) -> vec4<f32> {
+  let e = 4u * j;
+  let q = (bytes4(ld_u32(b + 16u + 32u * (e >> 7u) + (e & 31u))) >> vec4<u32>(2u * ((e >> 5u) & 3u))) & vec4<u32>(3u);
+  let sc = ld_u8(b + (e >> 4u));
+  let dl = ld_f16(b + 80u) * f32(sc & 15u);
+  let ml = ld_f16(b + 82u) * f32(sc >> 4u);
+  return dl * vec4<f32>(q) - ml;
+}
+
+// block_q3_K { uint8 hmask[32]; uint8 qs[64]; uint8 scales[12]; half d; } (110 bytes).
+// Element e: low 2 bits (qs[32(e/128) + e%32] >> 2((e/32)%4)) & 3, minus 4 unless hmask[e%32]
+// bit e/32 is set; 6-bit signed scale s = e/16 packed as gguf-py's Q3_K describes.
+fn dq4_q3_k(b: u32, j: u32) -> vec4<f32> {
+  let e = 4u * j;
+  let l = e & 31u;
+  let ql = (bytes4(ld_u32(b + 32u + 32u * (e >> 7u) + l)) >> vec4<u32>(2u * ((e >> 5u) & 3u))) & vec4<u32>(3u);
+  let hm = (bytes4(ld_u32(b + l)) >> vec4<u32>(e >> 5u)) & vec4<u32>(1u);
+  let q = vec4<i32>(ql) - vec4<i32>((vec4<u32>(1u) - hm) << vec4<u32>(2u));
+  let s = e >> 4u;
+  let lo = (ld_u8(b + 96u + (s & 7u)) >> (4u * (s >> 3u))) & 15u;
+  let hi = (ld_u8(b + 104u + (s & 3u)) >> (2u * (s >> 2u))) & 3u;
+  let dl = ld_f16(b + 108u) * f32(i32(lo | (hi << 4u)) - 32);
+  return dl * vec4<f32>(q);
+}
+
+// 6-bit scale and min of sub-block i (0..7) of Q4_K / Q5_K, packed in 12 bytes at `o`
+// (ggml-quants.c get_scale_min_k4).
+fn scale_min_k4(o: u32, i: u32) -> vec2<f32> {
+  if (i < 4u) {
+    return vec2<f32>(f32(ld_u8(o + i) & 63u), f32(ld_u8(o + 4u + i) & 63u));
+  }
+  let md = ld_u8(o + 4u + i);
+  return vec2<f32>(f32((md & 15u) | ((ld_u8(o + i - 4u) >> 2u) & 48u)), f32((md >> 4u) | ((ld_u8(o + i) >> 2u) & 48u)));
+}
+
+// block_q4_K { half d; half dmin; uint8 scales[12]; uint8 qs[128]; } (144 bytes).
+// Element e: q = (qs[32(e/64) + e%32] >> 4((e/32)%2)) & 15; y = (d*sc) * q - dmin*m, sub-block e/32.
+fn dq4_q4_k(b: u32, j: u32) -> vec4<f32> {
+  let e = 4u * j;
+  let w = ld_u32(b + 16u + 32u * (e >> 6u) + (e & 31u));
+  var q = nib_lo(w);
+  if (((e >> 5u) & 1u) == 1u) { q = nib_hi(w); }
+  let sm = scale_min_k4(b + 4u, e >> 5u);
+  return (ld_f16(b) * sm.x) * vec4<f32>(q) - ld_f16(b + 2u) * sm.y;
+}
+
+// block_q5_K { half d; half dmin; uint8 scales[12]; uint8 qh[32]; uint8 qs[128]; } (176 bytes).
+// As Q4_K with a 5th bit (qh[e%32] >> e/32) & 1.
+fn dq4_q5_k(b: u32, j: u32) -> vec4<f32> {
+  let e = 4u * j;
+  let w = ld_u32(b + 48u + 32u * (e >> 6u) + (e & 31u));
+  var q = nib_lo(w);
+  if (((e >> 5u) & 1u) == 1u) { q = nib_hi(w); }
+  let h = (bytes4(ld_u32(b + 16u + (e & 31u))) >> vec4<u32>(e >> 5u)) & vec4<u32>(1u);
+  let sm = scale_min_k4(b + 4u, e >> 5u);
+  return (ld_f16(b) * sm.x) * vec4<f32>(q | (h << vec4<u32>(4u))) - ld_f16(b + 2u) * sm.y;
+}
+
+// Non-linear 4-bit code book of IQ4_NL / IQ4_XS (ggml-common.h kvalues_iq4nl).
+var<private> KV_IQ4: array<f32, 16> = array<f32, 16>(-127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0, 1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
+fn kv4(q: vec4<u32>) -> vec4<f32> { return vec4<f32>(KV_IQ4[q.x], KV_IQ4[q.y], KV_IQ4[q.z], KV_IQ4[q.w]); }
+
+// block_iq4_nl { half d; uint8 qs[16]; } (18 bytes), 32 elements laid out as Q4_0; y = d * kvalues[q].
+fn dq4_iq4_nl(b: u32, j: u32) -> vec4<f32> {
+  let w = ld_u32(b + 2u + 4u * (j & 3u));
+  var q = nib_lo(w);
+  if (j >= 4u) { q = nib_hi(w); }
+  return ld_f16(b) * kv4(q);
+}
+
+// block_iq4_xs { half d; uint16 scales_h; uint8 scales_l[4]; uint8 qs[128]; } (136 bytes).
+// Sub-block ib = e/32 (16 bytes of qs, Q4_0 order inside); 6-bit signed scale from scales_l/h.
+fn dq4_iq4_xs(b: u32, j: u32) -> vec4<f32> {
+  let e = 4u * j;
+  let ib = e >> 5u;
+  let i = e & 31u;
+  let w = ld_u32(b + 8u + 16u * ib + (i & 15u));
+  var q = nib_lo(w);
+  if (i >= 16u) { q = nib_hi(w); }
+  let lo = (ld_u8(b + 4u + (ib >> 1u)) >> (4u * (ib & 1u))) & 15u;
+  let hi = ((ld_u8(b + 2u) | (ld_u8(b + 3u) << 8u)) >> (2u * ib)) & 3u;
+  let dl = ld_f16(b) * f32(i32(lo | (hi << 4u)) - 32);
+  return dl * kv4(q);
+}

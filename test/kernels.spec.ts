@@ -8,7 +8,7 @@ import { SHARED_URL } from './support/browser.ts';
 const fixtures = JSON.parse(readFileSync(new URL('../../shared/quant/fixtures.json', import.meta.url), 'utf8')) as Record<
   string, Record<string, { ggml_type: string; rows: number; cols: number; dequant_file: string; matvec_file: string }>
 >;
-const TYPES = ['F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q6_K'];
+const TYPES = ['F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_NL', 'IQ4_XS'];
 
 test.beforeEach(async ({ page }) => {
   await page.goto('/test/harness.html');

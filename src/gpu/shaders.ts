@@ -21,7 +21,13 @@ export const GPU_TYPES: Readonly<Record<string, { fn: string; blockElems: number
   Q4_1: { fn: 'dq4_q4_1', blockElems: 32, blockBytes: 20 },
   Q5_0: { fn: 'dq4_q5_0', blockElems: 32, blockBytes: 22 },
   Q5_1: { fn: 'dq4_q5_1', blockElems: 32, blockBytes: 24 },
+  Q2_K: { fn: 'dq4_q2_k', blockElems: 256, blockBytes: 84 },
+  Q3_K: { fn: 'dq4_q3_k', blockElems: 256, blockBytes: 110 },
+  Q4_K: { fn: 'dq4_q4_k', blockElems: 256, blockBytes: 144 },
+  Q5_K: { fn: 'dq4_q5_k', blockElems: 256, blockBytes: 176 },
   Q6_K: { fn: 'dq4_q6_k', blockElems: 256, blockBytes: 210 },
+  IQ4_NL: { fn: 'dq4_iq4_nl', blockElems: 32, blockBytes: 18 },
+  IQ4_XS: { fn: 'dq4_iq4_xs', blockElems: 256, blockBytes: 136 },
 };
 
 export function isGpuType(name: string): boolean {

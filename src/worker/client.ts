@@ -75,14 +75,18 @@ class RemoteEngine implements Engine {
     let wake: (() => void) | null = null;
     let done = false;
     let failure: unknown = null;
+    let expected = Infinity; // tokens the worker sent, known when its generate() resolves
+    let received = 0;
     const { signal, ...plain } = req;
     const onAbort = () => void this.remote.abort(id);
     signal?.addEventListener('abort', onAbort);
     const finished = this.remote
       .generate(id, plain, Comlink.proxy((toks: GeneratedToken[]) => {
         queue.push(...toks);
+        received += toks.length;
         wake?.();
       }))
+      .then((n) => (expected = n))
       .catch((e) => (failure = reviveError(e)))
       .finally(() => {
         done = true;
@@ -95,7 +99,7 @@ class RemoteEngine implements Engine {
           yield queue.shift()!;
           continue;
         }
-        if (done) break;
+        if (done && (failure || received >= expected)) break;
         await new Promise<void>((r) => (wake = r));
         wake = null;
       }

@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 import * as Comlink from 'comlink';
-import type { GeneratedToken, ModelInfo } from '../api.ts';
+import type { ModelInfo } from '../api.ts';
 import { EngineCore } from '../engine/engine.ts';
 import { LayerstreamError } from '../errors.ts';
 import { requestGPUDevice } from '../gpu/device.ts';
@@ -41,14 +41,14 @@ const api: WorkerApi = {
     const ac = new AbortController();
     aborts.set(id, ac);
     const tokens = typeof req.prompt === 'string' ? e.tokenizer.tokenize(req.prompt, { addSpecial: true }) : req.prompt;
-    let pending: GeneratedToken[] = [];
+    let sent = 0;
     try {
       for await (const t of e.generate({ ...req, tokens, signal: ac.signal })) {
-        pending.push(t);
-        // one message per token keeps the stream live; Comlink calls are cheap next to a forward pass
-        void onTokens(pending);
-        pending = [];
+        // one message per token keeps the stream live; not awaited, so it never slows decoding
+        void onTokens([t]);
+        sent++;
       }
+      return sent;
     } finally {
       aborts.delete(id);
     }

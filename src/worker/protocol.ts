@@ -10,12 +10,15 @@ export interface WorkerApi {
   ): Promise<ModelInfo>;
   tokenize(text: string, addSpecial: boolean): Promise<number[]>;
   detokenize(ids: number[]): Promise<string>;
-  /** Streams tokens through onTokens (batched per call); resolves when generation ends. */
+  /**
+   * Streams tokens through onTokens; resolves, when generation ends, with the number of tokens sent
+   * (callbacks travel on their own MessagePort, so they may arrive after this result).
+   */
   generate(
     id: number,
     req: { prompt: string | number[]; maxTokens: number; temperature?: number; topK?: number; topP?: number; seed?: number },
     onTokens: (tokens: GeneratedToken[]) => void,
-  ): Promise<void>;
+  ): Promise<number>;
   abort(id: number): void;
   logits(tokens: number[], positions?: number[]): Promise<Float32Array[]>;
   stats(): Promise<EngineStats>;
