@@ -46,3 +46,11 @@ fn softcap(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   if (i >= S.head_tokens * P.n) { return; }
   Y[i] = P.cap * tanh(Y[i] / P.cap);
 }
+
+// Y[t, :] += B[t] · A[t, :]: a mixture-of-experts expert's output, weighted per token by the router.
+@compute @workgroup_size(64)
+fn add_scaled(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= S.n_tokens * P.n) { return; }
+  Y[i] = Y[i] + B[i / P.n] * A[i];
+}

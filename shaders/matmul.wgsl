@@ -1,4 +1,4 @@
-// Y = W · X for a weight piece of `rows` rows × `k` columns stored in a ggml type (quant.wgsl
+// Y = W · X for `rows` rows (from row w_row0) of a weight piece of k columns stored in a ggml type (quant.wgsl
 // supplies dequant4, BLOCK_ELEMS, BLOCK_BYTES), against up to n_tokens input rows X [T, k].
 // One workgroup per output row and tile of TT tokens: each thread takes 4-element groups of the
 // row, dequantizes them once and applies them to all TT tokens (that is what makes prefill batched).
@@ -13,7 +13,7 @@ struct Params {
   y_stride: u32,   // output row stride, elements
   x_stride: u32,   // input row stride, elements (multiple of 4)
   flags: u32,      // bit 0: accumulate (Y += W·X); bit 1: head (tokens head_row0.. of X); bit 2: output rows at pos0+t
-  _pad: u32,
+  w_row0: u32,     // first row of the piece to use (row ranges: fused QKV, one expert of a 3-D tensor)
 }
 
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
@@ -37,7 +37,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
   let groups = P.k / 4u;
   let gpb = BLOCK_ELEMS / 4u;
-  let rbase = row * P.row_bytes;
+  let rbase = (P.w_row0 + row) * P.row_bytes;
   let xs = P.x_stride / 4u;
   for (var g = tid; g < groups; g += WG) {
     let w = dequant4(rbase + (g / gpb) * BLOCK_BYTES, g % gpb);
@@ -80,7 +80,7 @@ fn rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
   let groups = P.k / 4u;
   let gpb = BLOCK_ELEMS / 4u;
-  let rbase = row * P.row_bytes;
+  let rbase = (P.w_row0 + row) * P.row_bytes;
   let xs = P.x_stride / 4u;
   for (var g = 0u; g < groups; g++) {
     let w = dequant4(rbase + (g / gpb) * BLOCK_BYTES, g % gpb);

@@ -4,7 +4,9 @@
 // One workgroup per (token, group). Dispatch: (T * groups).
 
 struct Step { n_tokens: u32, pos0: u32, head_row0: u32, head_tokens: u32 }
-struct Params { n: u32, groups: u32, eps: f32, flags: u32 } // flags bit 2: rows at pos0+t
+// flags: bit 0 accumulate (Y += norm(X)·w: gemma2's post-norms into the residual), bit 2 Y rows at
+// pos0+t, bit 3 X rows at pos0+t (K cache rows).
+struct Params { n: u32, groups: u32, eps: f32, flags: u32 }
 
 @group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read> Wn: array<f32>;
@@ -20,10 +22,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   let t = wg.x / P.groups;
   let grp = wg.x % P.groups;
   if (t >= S.n_tokens) { return; }
-  let row = select(t, S.pos0 + t, (P.flags & 4u) != 0u);
-  let base = (row * P.groups + grp) * P.n;
+  let xbase = (select(t, S.pos0 + t, (P.flags & 8u) != 0u) * P.groups + grp) * P.n;
+  let ybase = (select(t, S.pos0 + t, (P.flags & 4u) != 0u) * P.groups + grp) * P.n;
   var ss = 0.0;
-  for (var i = tid; i < P.n; i += WG) { let v = X[base + i]; ss += v * v; }
+  for (var i = tid; i < P.n; i += WG) { let v = X[xbase + i]; ss += v * v; }
   red[tid] = ss;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
@@ -31,5 +33,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
     workgroupBarrier();
   }
   let scale = 1.0 / sqrt(red[0] / f32(P.n) + P.eps);
-  for (var i = tid; i < P.n; i += WG) { Y[base + i] = (X[base + i] * scale) * Wn[i]; }
+  let acc = (P.flags & 1u) != 0u;
+  for (var i = tid; i < P.n; i += WG) {
+    var v = (X[xbase + i] * scale) * Wn[i];
+    if (acc) { v += Y[ybase + i]; }
+    Y[ybase + i] = v;
+  }
 }

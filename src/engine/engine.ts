@@ -56,7 +56,6 @@ export class EngineCore {
   private lastPrefillTps = 0;
   private lastDecodeTps = 0;
   private argmaxBuf: GPUBuffer;
-  private readback: Readback;
   private disposed = false;
 
   private constructor(
@@ -69,10 +68,9 @@ export class EngineCore {
     private readonly store: WeightStore,
     private readonly f: Forward,
     private readonly bufs: Activations,
+    private readonly readback: Readback,
   ) {
     this.argmaxBuf = device.createBuffer({ label: 'argmax', size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-    this.readback = new Readback(device);
-    this.readback.reserve(h.nVocab * 4);
   }
 
   /**
@@ -114,6 +112,7 @@ export class EngineCore {
     const nHead = (h as BaseHParams & { nHead?: number }).nHead ?? 1;
     const ones = buf('ones', 4096 * 4);
     device.queue.writeBuffer(ones, 0, new Float32Array(4096).fill(1));
+    const tokenWeightStride = Math.ceil((tMax * 4) / limits.minStorageBufferOffsetAlignment) * limits.minStorageBufferOffsetAlignment;
     const bufs: Activations = {
       a,
       kCache: Array.from({ length: h.nLayers }, (_, l) => buf(`k cache ${l}`, ctx * h.kvWidth * 4)),
@@ -121,11 +120,15 @@ export class EngineCore {
       scores: buf('attention scores', nHead * tMax * ctx * 4),
       embRows: buf('embedding rows', tMax * (embd.nBytes / embd.ne[1])),
       ones,
+      tokenWeights: buf('token weights', Math.max(1, h.nExpert) * tokenWeightStride),
+      tokenWeightStride,
       tMax,
       ctx,
     };
     const k = new Kernels(device, isCpuAdapter(device));
-    const f = new Forward(k, store, source, embd, h.embedScale, bufs);
+    const readback = new Readback(device);
+    readback.reserve(tMax * h.nVocab * 4);
+    const f = new Forward(k, store, source, embd, h.embedScale, bufs, readback);
     const tensorTypes: Record<string, number> = {};
     for (const t of gguf.tensors) tensorTypes[t.type.name] = (tensorTypes[t.type.name] ?? 0) + 1;
     const info: ModelInfo = {
@@ -138,7 +141,7 @@ export class EngineCore {
       tensorTypes,
     };
     progress('ready', source.size, source.size);
-    return new EngineCore(info, tokenizer, device, arch, h, k, store, f, bufs);
+    return new EngineCore(info, tokenizer, device, arch, h, k, store, f, bufs, readback);
   }
 
   /** Runs `fn` after every earlier call has finished (one forward pass at a time). */
@@ -259,7 +262,7 @@ export class EngineCore {
     const p = this.store.plan;
     const layerResidency = p.unitResident.slice(0, this.h.nLayers).map((r): 'resident' | 'streamed' => (r ? 'resident' : 'streamed'));
     const b = this.bufs;
-    const scratch = Object.values(b.a).reduce((s, v) => s + v.buffer.size, 0) + b.scores.size + b.embRows.size + b.ones.size + this.k.bytes + this.readback.bytes + this.argmaxBuf.size;
+    const scratch = Object.values(b.a).reduce((s, v) => s + v.buffer.size, 0) + b.scores.size + b.embRows.size + b.ones.size + b.tokenWeights.size + this.k.bytes + this.readback.bytes + this.argmaxBuf.size;
     return {
       gpuBudgetBytes: p.budgetBytes,
       weightBytesOnGpu: this.store.gpuBytes,

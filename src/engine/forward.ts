@@ -2,6 +2,7 @@ import type { BufView, Kernels, WeightRef } from '../gpu/kernels.ts';
 import type { GGUFTensorInfo } from '../gguf/gguf.ts';
 import type { ByteSource } from '../storage/byte-source.ts';
 import type { ForwardContext } from '../models/architecture.ts';
+import type { Readback } from '../gpu/readback.ts';
 import type { WeightStore } from './weights.ts';
 
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
@@ -14,6 +15,9 @@ export interface Activations {
   scores: GPUBuffer;
   embRows: GPUBuffer;
   ones: GPUBuffer;
+  /** per-token weights (MoE router), one 256-byte-aligned slot of tMax floats per expert */
+  tokenWeights: GPUBuffer;
+  tokenWeightStride: number;
   tMax: number;
   ctx: number;
 }
@@ -37,6 +41,7 @@ export class Forward implements ForwardContext {
     private readonly embd: GGUFTensorInfo,
     private readonly embedScale: number,
     private readonly bufs: Activations,
+    private readonly readback: Readback,
   ) {
     this.embStaging = new Uint8Array(bufs.embRows.size);
   }
@@ -76,13 +81,27 @@ export class Forward implements ForwardContext {
     return r;
   }
 
-  async matmul(y: BufView, name: string, x: BufView, o: { accumulate?: boolean; head?: boolean; atPos?: boolean } = {}): Promise<void> {
+  async matmul(y: BufView, name: string, x: BufView, o: { accumulate?: boolean; head?: boolean; atPos?: boolean; rows?: [number, number] } = {}): Promise<void> {
     const info = this.store.tensorInfo(name)!;
     const rows = info.ne.slice(1).reduce((s, v) => s * v, 1);
+    const [r0, r1] = o.rows ?? [0, rows];
     for (const g of this.store.groupsOf(name)) {
+      // only the groups holding rows of the range (one expert need not upload the others)
+      if (!g.pieces.some((p) => p.tensor === name && p.row0 < r1 && p.row0 + p.rows > r0)) continue;
       const pieces = await this.store.acquire(g, name, this.k.recorder);
       this.k.matmul(y, { name, type: info.type.name, cols: info.ne[0], rows, rowBytes: info.nBytes / rows, pieces }, x, o);
     }
+  }
+
+  async read(view: BufView, floats: number): Promise<Float32Array> {
+    this.k.recorder.flush();
+    return new Float32Array(await this.readback.read(view.buffer, view.offset ?? 0, floats * 4));
+  }
+
+  tokenWeights(slot: number, w: Float32Array): BufView {
+    const offset = slot * this.bufs.tokenWeightStride;
+    this.k.device.queue.writeBuffer(this.bufs.tokenWeights, offset, w);
+    return { buffer: this.bufs.tokenWeights, offset, size: this.bufs.tokenWeightStride };
   }
 
   async vector(name: string): Promise<WeightRef> {

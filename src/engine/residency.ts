@@ -11,7 +11,8 @@ import { LayerstreamError } from '../errors.ts';
 /** One weight tensor the forward pass uses, in the order it uses them. */
 export interface TensorUse {
   name: string;
-  /** layer index, or nLayers for the output head and final norm */
+  /** layer index, nLayers for the output head and final norm, or -1 for small tensors every layer
+   * reads (RoPE factors), which are always resident */
   unit: number;
   /** rows (product of ne[1..]) and bytes per row */
   rows: number;
@@ -127,7 +128,7 @@ export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan 
   const natural = formGroups(uses, o.maxBindingBytes, o.align);
   const total = natural.reduce((s, g) => s + up(g.bytes, o.align), 0);
   const unitBytes = new Array(o.nUnits).fill(0);
-  for (const g of natural) unitBytes[g.unit] += up(g.bytes, o.align);
+  for (const g of natural) if (g.unit >= 0) unitBytes[g.unit] += up(g.bytes, o.align);
   if (total <= o.budgetBytes) {
     return { groups: natural, slots: 0, slotBytes: 0, residentBytes: total, streamedBytes: 0, budgetBytes: o.budgetBytes, unitResident: unitBytes.map(() => true) };
   }
@@ -146,8 +147,11 @@ export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan 
   let residentBytes = 0;
   let streamedBytes = 0;
   let ring = 0;
-  for (const g of groups) {
+  // globals first (every layer reads them), then groups in forward order while the budget lasts
+  const order = [...groups.filter((g) => g.unit < 0), ...groups.filter((g) => g.unit >= 0)];
+  for (const g of order) {
     const b = up(g.bytes, o.align);
+    if (g.unit < 0 && b > left) throw new LayerstreamError('budget_too_small', `GPU budget of ${o.budgetBytes} bytes is too small: ${K} streaming slots of ${slotBytes} bytes and ${b} bytes of always-resident tensors do not fit`);
     if (b <= left) {
       left -= b;
       residentBytes += b;

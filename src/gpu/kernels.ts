@@ -76,17 +76,25 @@ export class Kernels {
   // ---- kernels -------------------------------------------------------------------------------
 
   /**
-   * Y[t, :] (+)= W · X[t, :] for every piece of W. X [T, w.cols], Y [T, yStride].
+   * Y[t, c - r0] (+)= W[c, :] · X[t, :] for the rows c in [r0, r1) of W (default all), over the
+   * pieces W is bound in. X [T, w.cols], Y [T, yStride] (yStride default r1 - r0).
    * head: use the step's head rows of X and write rows 0..headT. atPos: write Y rows pos0+t.
    */
-  matmul(y: BufView, w: WeightRef, x: BufView, o: { accumulate?: boolean; head?: boolean; atPos?: boolean; yStride?: number; xStride?: number } = {}): void {
+  matmul(
+    y: BufView, w: WeightRef, x: BufView,
+    o: { accumulate?: boolean; head?: boolean; atPos?: boolean; rows?: [number, number]; yStride?: number } = {},
+  ): void {
     const flags = (o.accumulate ? 1 : 0) | (o.head ? 2 : 0) | (o.atPos ? 4 : 0);
     const T = o.head ? this.headT : this.T;
+    const [r0, r1] = o.rows ?? [0, w.rows];
     const pipeline = this.quantPipeline('matmul', w.type, this.rowPerThread ? 'rows' : 'main');
     for (const p of w.pieces) {
-      const params = this.params([p.rows, w.cols, w.rowBytes, p.row0, o.yStride ?? w.rows, o.xStride ?? w.cols, flags, 0]);
+      const a = Math.max(r0, p.row0);
+      const b = Math.min(r1, p.row0 + p.rows);
+      if (a >= b) continue;
+      const params = this.params([b - a, w.cols, w.rowBytes, a - r0, o.yStride ?? r1 - r0, w.cols, flags, a - p.row0]);
       const bg = this.bindGroup(pipeline, [p.view, x, y, params, { buffer: this.step }]);
-      const [gx, gy] = grid(this.rowPerThread ? Math.ceil(p.rows / 64) : p.rows);
+      const [gx, gy] = grid(this.rowPerThread ? Math.ceil((b - a) / 64) : b - a);
       this.recorder.dispatch(pipeline, bg, gx, gy, Math.ceil(T / 4));
     }
   }
@@ -100,11 +108,14 @@ export class Kernels {
     this.recorder.dispatch(pipeline, bg, gx, gy);
   }
 
-  /** Y [T, groups·n] = RMSNorm of each n-wide group of X, times w [n]. atPos: rows pos0+t. */
-  rmsNorm(y: BufView, x: BufView, w: WeightRef, n: number, eps: number, o: { groups?: number; atPos?: boolean } = {}): void {
+  /**
+   * Y [T, groups·n] (+)= RMSNorm of each n-wide group of X, times w [n].
+   * accumulate: add into Y. yAtPos / xAtPos: rows pos0+t of Y / X (the K cache).
+   */
+  rmsNorm(y: BufView, x: BufView, w: WeightRef, n: number, eps: number, o: { groups?: number; accumulate?: boolean; yAtPos?: boolean; xAtPos?: boolean } = {}): void {
     const groups = o.groups ?? 1;
     const pipeline = this.plainPipeline('rmsnorm');
-    const params = this.params([n, groups, 0, o.atPos ? 4 : 0], [2, eps]);
+    const params = this.params([n, groups, 0, (o.accumulate ? 1 : 0) | (o.yAtPos ? 4 : 0) | (o.xAtPos ? 8 : 0)], [2, eps]);
     const bg = this.bindGroup(pipeline, [x, w.pieces[0].view, y, params, { buffer: this.step }]);
     this.recorder.dispatch(pipeline, bg, this.T * groups);
   }
@@ -136,6 +147,11 @@ export class Kernels {
   /** Y[t, :] += bias [n] for the step's rows (atPos: rows pos0+t). */
   addRow(y: BufView, bias: WeightRef, n: number, atPos = false): void {
     this.elementwise('add_row', y, bias.pieces[0].view, null, [n, 0, atPos ? 4 : 0, 0], this.T * n);
+  }
+
+  /** Y[t, :] += w[t] · A[t, :] (w: T floats): one expert's output weighted by the router. */
+  addScaled(y: BufView, a: BufView, w: BufView, n: number): void {
+    this.elementwise('add_scaled', y, a, w, [n, 0, 0, 0], this.T * n);
   }
 
   /** Y = cap · tanh(Y / cap) over headT rows of n. */

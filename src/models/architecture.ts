@@ -13,12 +13,14 @@ export interface BaseHParams {
   outputTensor: string;
   /** scale applied to embeddings after lookup (gemma: sqrt(n_embd)) */
   embedScale: number;
+  /** mixture of experts: experts per layer (0 = dense) */
+  nExpert: number;
 }
 
 /** An activation buffer the forward pass needs: `width` float32 per token of a batch. */
 export type ActivationSpec = Record<string, number>;
 
-/** A weight the architecture needs: name, layer (or nLayers for the head), expected ne. */
+/** A weight the architecture needs: name, layer (nLayers for the head, -1 for always-resident globals), expected ne. */
 export interface WeightSpec {
   name: string;
   unit: number;
@@ -48,8 +50,15 @@ export interface ForwardContext {
   readonly ctx: number;
   /** y [T, n_embd] = token_embd rows of this step's tokens × embedScale */
   embed(y: BufView): Promise<void>;
-  /** y (+)= W · x for weight `name`, streaming its pieces through the pool when not resident */
-  matmul(y: BufView, name: string, x: BufView, o?: { accumulate?: boolean; head?: boolean; atPos?: boolean }): Promise<void>;
+  /**
+   * y (+)= W · x for weight `name` (rows [r0, r1) of it when `rows` is given: a part of a fused
+   * tensor, one expert of a 3-D one), streaming its pieces through the pool when not resident.
+   */
+  matmul(y: BufView, name: string, x: BufView, o?: { accumulate?: boolean; head?: boolean; atPos?: boolean; rows?: [number, number] }): Promise<void>;
+  /** Submits recorded work and reads `floats` float32 values of `view` back (e.g. router logits). */
+  read(view: BufView, floats: number): Promise<Float32Array>;
+  /** Writes T per-token weights into slot `slot` of a small GPU buffer and returns its view. */
+  tokenWeights(slot: number, w: Float32Array): BufView;
   /** a small (1-D) weight, e.g. a norm or bias vector, bound whole */
   vector(name: string): Promise<WeightRef>;
   /** a binding of ones, or `name` if the file has it (RoPE frequency factors) */

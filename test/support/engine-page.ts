@@ -14,6 +14,8 @@ export interface RunResult {
   greedy: number[];
   text: string;
   logits: number[][];
+  /** argmax of the logits at every position of prompt + greedy (when `top1` was asked) */
+  top1: number[];
   stats: any;
 }
 
@@ -23,7 +25,7 @@ export interface RunResult {
  */
 export async function runModel(
   page: Page,
-  a: { url: string; prompt: string; fromTokens: number[]; maxTokens: number; logitTokens?: number[]; positions?: number[]; opts?: Record<string, unknown> },
+  a: { url: string; prompt: string; fromTokens: number[]; maxTokens: number; logitTokens?: number[]; positions?: number[]; top1?: boolean; opts?: Record<string, unknown> },
 ): Promise<RunResult> {
   return page.evaluate(async (a) => {
     const { createEngine } = (window as any).ls;
@@ -42,7 +44,17 @@ export async function runModel(
         const rows: Float32Array[] = await engine.logits(a.logitTokens, { positions: a.positions });
         logits = rows.map((r) => Array.from(r));
       }
-      return { promptTokens, greedy, text, logits, stats };
+      const top1: number[] = [];
+      if (a.top1) {
+        const seq = [...a.fromTokens, ...greedy];
+        const rows: Float32Array[] = await engine.logits(seq, { positions: seq.map((_, i) => i) });
+        for (const r of rows) {
+          let best = 0;
+          for (let i = 1; i < r.length; i++) if (r[i] > r[best]) best = i;
+          top1.push(best);
+        }
+      }
+      return { promptTokens, greedy, text, logits, top1, stats };
     } finally {
       await engine.dispose();
     }
