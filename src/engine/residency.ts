@@ -119,8 +119,8 @@ export function minSlotBytes(uses: TensorUse[]): number {
 /**
  * Decides residency under `budgetBytes` (resident groups + slots ≤ budget).
  * Everything fits → all resident, no slots. Otherwise `ringSlots` slots of one layer's size (at most
- * a quarter of the budget, at least one row of the widest tensor) stream what does not fit, and
- * groups are pinned first-come in forward order while the rest of the budget lasts.
+ * a quarter of the budget, at least one row of the widest tensor) stream what does not fit; globals,
+ * then the output head, then layers in forward order are pinned while the rest of the budget lasts.
  * Throws LayerstreamError('budget_too_small') naming the minimum budget that would work.
  */
 export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan {
@@ -146,9 +146,11 @@ export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan 
   let left = o.budgetBytes - K * slotBytes;
   let residentBytes = 0;
   let streamedBytes = 0;
-  let ring = 0;
-  // globals first (every layer reads them), then groups in forward order while the budget lasts
-  const order = [...groups.filter((g) => g.unit < 0), ...groups.filter((g) => g.unit >= 0)];
+  // Pinned first: globals (every layer reads them), then the output head (the widest matmul, and
+  // last in the pass, so a streamed head would have no compute after it to hide its upload behind),
+  // then layers in forward order while the budget lasts.
+  const head = o.nUnits - 1;
+  const order = [...groups.filter((g) => g.unit < 0), ...groups.filter((g) => g.unit === head), ...groups.filter((g) => g.unit >= 0 && g.unit !== head)];
   for (const g of order) {
     const b = up(g.bytes, o.align);
     if (g.unit < 0 && b > left) throw new LayerstreamError('budget_too_small', `GPU budget of ${o.budgetBytes} bytes is too small: ${K} streaming slots of ${slotBytes} bytes and ${b} bytes of always-resident tensors do not fit`);
@@ -158,10 +160,12 @@ export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan 
       g.resident = true;
     } else {
       g.resident = false;
-      g.slot = ring++ % K;
       streamedBytes += g.pieces.reduce((s, p) => s + p.nBytes, 0);
     }
   }
+  // slots go round-robin in forward order, so consecutive streamed groups use different slots
+  let ring = 0;
+  for (const g of groups) if (!g.resident) g.slot = ring++ % K;
   const unitResident = unitBytes.map((_, u) => groups.every((g) => g.unit !== u || g.resident));
   return { groups, slots: K, slotBytes, residentBytes, streamedBytes, budgetBytes: o.budgetBytes, unitResident };
 }
