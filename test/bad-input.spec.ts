@@ -7,8 +7,18 @@ import { openHarness } from './support/engine-page.ts';
 
 test.beforeEach(async ({ page }) => openHarness(page));
 
+/**
+ * Edits of a GGUF header made in the page: a tensor's ggml type id or one of its dims, a metadata
+ * key's u32 value, or a same-length rename of a string.
+ */
+type Edit =
+  | { tensorType: string; type: number }
+  | { tensorDim: string; dim: number; value: number }
+  | { key: string; u32: number }
+  | { rename: string; to: string };
+
 /** createEngine in the page; returns {code, message, isLayerstreamError} of the rejection, or null. */
-async function loadError(page: import('@playwright/test').Page, model: string | { blobOf: string; patch?: string; cut?: number }, opts: Record<string, unknown> = {}) {
+async function loadError(page: import('@playwright/test').Page, model: string | { blobOf: string; edits?: Edit[]; cut?: number }, opts: Record<string, unknown> = {}) {
   return page.evaluate(async ({ model, opts }) => {
     const { createEngine, LayerstreamError } = (window as any).ls;
     let m: string | Blob;
@@ -16,15 +26,28 @@ async function loadError(page: import('@playwright/test').Page, model: string | 
     else {
       let bytes = new Uint8Array(await (await fetch(model.blobOf)).arrayBuffer());
       if (model.cut) bytes = bytes.slice(0, model.cut);
-      if (model.patch) {
-        // change the ggml type of tensor `patch` from F32 (0) to I32 (26): same size, no kernel
-        const name = new TextEncoder().encode(model.patch);
-        const at = bytes.findIndex((_, i) => name.every((c, j) => bytes[i + j] === c));
-        const dv = new DataView(bytes.buffer);
-        const nDims = dv.getUint32(at + name.length, true);
-        const typeAt = at + name.length + 4 + 8 * nDims;
-        if (dv.getUint32(typeAt, true) !== 0) throw new Error('expected an F32 tensor');
-        dv.setUint32(typeAt, 26, true);
+      const dv = new DataView(bytes.buffer);
+      // GGUF strings are length-prefixed: find "<u64 len><text>" to hit a key or tensor name exactly
+      const find = (text: string) => {
+        const t = new TextEncoder().encode(text);
+        const at = bytes.findIndex((_, i) => t.every((c, j) => bytes[i + j] === c) && dv.getUint32(i - 8, true) === t.length);
+        if (at < 0) throw new Error(`${text} not found`);
+        return at + t.length;
+      };
+      for (const e of (model.edits ?? []) as any[]) {
+        if ('tensorType' in e) {
+          const end = find(e.tensorType);
+          dv.setUint32(end + 4 + 8 * dv.getUint32(end, true), e.type, true);
+        } else if ('tensorDim' in e) {
+          const end = find(e.tensorDim);
+          dv.setUint32(end + 4 + 8 * e.dim, e.value, true);
+        } else if ('key' in e) {
+          const end = find(e.key);
+          if (dv.getUint32(end, true) !== 4) throw new Error(`${e.key} is not a u32`);
+          dv.setUint32(end + 4, e.u32, true);
+        } else {
+          bytes.set(new TextEncoder().encode(e.to), find(e.rename) - e.rename.length);
+        }
       }
       m = new Blob([bytes]);
     }
@@ -64,10 +87,40 @@ test('unsupported architecture is named', async ({ page }) => {
 });
 
 test('unsupported tensor type is refused at load, naming type and tensor', async ({ page }) => {
-  const e = await loadError(page, { blobOf: stories, patch: 'blk.1.ffn_up.weight' });
+  // F32 → I32: same size, no kernel
+  const e = await loadError(page, { blobOf: stories, edits: [{ tensorType: 'blk.1.ffn_up.weight', type: 26 }] });
   expect(e).toMatchObject({ code: 'unsupported_tensor_type' });
   expect(e!.message).toContain('I32');
   expect(e!.message).toContain('blk.1.ffn_up.weight');
+  // Q8_0 → IQ2_XXS (a 256-block i-quant, smaller, so the data still fits the file)
+  const iq = await loadError(page, { blobOf: `${SHARED_URL}/models/synth-llama-Q8_0.gguf`, edits: [{ tensorType: 'blk.2.attn_q.weight', type: 16 }] });
+  expect(iq).toMatchObject({ code: 'unsupported_tensor_type' });
+  expect(iq!.message).toContain('IQ2_XXS');
+  expect(iq!.message).toContain('blk.2.attn_q.weight');
+});
+
+test('a tensor shape that contradicts the hyperparameters is named', async ({ page }) => {
+  const e = await loadError(page, { blobOf: stories, edits: [{ tensorDim: 'blk.0.attn_q.weight', dim: 1, value: 32 }] });
+  expect(e).toMatchObject({ code: 'malformed' });
+  expect(e!.message).toMatch(/blk\.0\.attn_q\.weight has shape \[64, 32\] but the hyperparameters say \[64, 64\]/);
+});
+
+test('a missing tensor is named', async ({ page }) => {
+  const e = await loadError(page, { blobOf: stories, edits: [{ rename: 'blk.2.ffn_down.weight', to: 'blk.2.ffn_dXwn.weight' }] });
+  expect(e).toMatchObject({ code: 'missing_tensor' });
+  expect(e!.message).toContain('blk.2.ffn_down.weight');
+});
+
+test('an expert count of 0 is named', async ({ page }) => {
+  const e = await loadError(page, { blobOf: `${SHARED_URL}/models/synth-moe-Q4_K_M.gguf`, edits: [{ key: 'llama.expert_count', u32: 0 }] });
+  expect(e).toMatchObject({ code: 'malformed' });
+  expect(e!.message).toContain('llama.expert_count');
+});
+
+test('a BPE vocabulary without merges is named', async ({ page }) => {
+  const e = await loadError(page, { blobOf: `${SHARED_URL}/models/synth-qwen2-Q4_K_M.gguf`, edits: [{ rename: 'tokenizer.ggml.merges', to: 'tokenizer.ggml.mergeX' }] });
+  expect(e).toMatchObject({ code: 'malformed' });
+  expect(e!.message).toContain('tokenizer.ggml.merges');
 });
 
 test('unreachable URL, HTTP 404, and a server without Range support', async ({ page }) => {
@@ -91,6 +144,7 @@ test('a budget too small for streaming names the minimum', async ({ page }) => {
 test('after failed loads the page still loads and runs a model', async ({ page }) => {
   expect(await loadError(page, `${SHARED_URL}/README.md`)).not.toBeNull();
   expect(await loadError(page, { blobOf: stories, cut: 600_000 })).not.toBeNull();
+  expect(await loadError(page, stories, { gpuBudgetBytes: 10 })).not.toBeNull();
   const tokens = await page.evaluate(async (url) => {
     const e = await (window as any).ls.createEngine({ model: url });
     const out: number[] = [];
