@@ -1,4 +1,4 @@
-import type { EngineStats, GeneratedToken, ModelInfo } from '../api.ts';
+import type { EngineStats, GenerateRequest, GeneratedToken, ModelInfo } from '../api.ts';
 import { LayerstreamError } from '../errors.ts';
 import { Metadata, readGGUF, type GGUFFile } from '../gguf/gguf.ts';
 import { Kernels, type BufView } from '../gpu/kernels.ts';
@@ -26,15 +26,8 @@ export interface CoreOptions {
   signal?: AbortSignal;
 }
 
-export interface CoreGenerateRequest {
-  tokens: number[];
-  maxTokens: number;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  seed?: number;
-  signal?: AbortSignal;
-}
+/** GenerateRequest with the prompt already tokenized. */
+export type CoreGenerateRequest = Omit<GenerateRequest, 'prompt'> & { tokens: number[] };
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -144,13 +137,18 @@ export class EngineCore {
     return new EngineCore(info, tokenizer, device, arch, h, k, store, f, bufs, readback);
   }
 
-  /** Runs `fn` after every earlier call has finished (one forward pass at a time). */
-  private async exclusive<R>(fn: () => Promise<R>): Promise<R> {
+  /** Waits for every earlier call to finish (one forward pass at a time); returns the release. */
+  private async acquire(): Promise<() => void> {
     if (this.disposed) throw new LayerstreamError('disposed', 'engine was disposed');
     const prev = this.lock;
     let release!: () => void;
     this.lock = new Promise((r) => (release = r));
     await prev;
+    return release;
+  }
+
+  private async exclusive<R>(fn: () => Promise<R>): Promise<R> {
+    const release = await this.acquire();
     try {
       return await fn();
     } finally {
@@ -229,11 +227,7 @@ export class EngineCore {
    * end-of-generation token (not yielded), a full context, or `signal` (checked before each token).
    */
   async *generate(req: CoreGenerateRequest): AsyncGenerator<GeneratedToken> {
-    if (this.disposed) throw new LayerstreamError('disposed', 'engine was disposed');
-    const prev = this.lock;
-    let release!: () => void;
-    this.lock = new Promise((r) => (release = r));
-    await prev;
+    const release = await this.acquire();
     try {
       if (req.tokens.length === 0) throw new LayerstreamError('malformed', 'empty prompt');
       const random = rng(req.seed ?? 0);
