@@ -99,3 +99,56 @@ export interface Tokenizer {
   tokenize(text: string, opts?: { addSpecial?: boolean; parseSpecial?: boolean }): number[];
   detokenize(ids: number[]): string;
 }
+
+/** A model in the browser's own storage (OPFS), as the model manager lists it. */
+export interface CachedModel {
+  /** stable id: derived from the source URL, or from name + size for imported files */
+  id: string;
+  /** where it came from (first part for split GGUF); null for a local file */
+  url: string | null;
+  /** file name (of the first part) */
+  name: string;
+  /** bytes of the whole model (all parts) */
+  sizeBytes: number;
+  /** bytes stored so far */
+  downloadedBytes: number;
+  complete: boolean;
+  /** number of files (split GGUF: name-00001-of-0000N.gguf) */
+  parts: number;
+  /** validators of the first part as the server sent them */
+  etag: string | null;
+  lastModified: string | null;
+  /** hex sha256 of the whole file once verified against a known value, else null */
+  sha256: string | null;
+  /** ms since epoch */
+  createdAt: number;
+  lastUsed: number;
+}
+
+export interface DownloadProgress {
+  id: string;
+  loadedBytes: number;
+  totalBytes: number;
+  /** moving average over the last seconds */
+  bytesPerSecond: number;
+  /** seconds left at that rate (Infinity when unknown) */
+  etaSeconds: number;
+}
+
+export interface DownloadOptions {
+  onProgress?: (p: DownloadProgress) => void;
+  /** aborting keeps completed chunks: calling downloadModel again resumes */
+  signal?: AbortSignal;
+  /** expected hex sha256 of the file; verified at the end, a mismatch deletes it */
+  sha256?: string;
+}
+
+export interface StorageEstimate {
+  /** what navigator.storage.estimate() says for this origin */
+  usageBytes: number;
+  quotaBytes: number;
+  /** whether the browser promised not to evict this origin's data */
+  persisted: boolean;
+  /** bytes held by cached models */
+  modelBytes: number;
+}

@@ -2,6 +2,7 @@
 // Range support and CORS, on 127.0.0.1 only. Paths:
 //   /shared/<path>            files under ../shared, Range supported, ETag from size+mtime
 //   /norange/shared/<path>    same bytes, but ignores Range and always answers 200 with the whole file
+//   /generated/<path>         files tests write under <project>/.test-models (split parts, ...)
 //   /notfound                 404
 //   /html                     a 200 text/html page (a "wrong server")
 import http from 'node:http';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sharedRoot = path.resolve(here, '../../../shared');
+const generatedRoot = path.resolve(here, '../../.test-models');
 const port = Number(process.env.MODEL_SERVER_PORT ?? 5174);
 
 function cors(res) {
@@ -68,6 +70,14 @@ const server = http.createServer((req, res) => {
   if (p === '/html') {
     res.writeHead(200, { 'Content-Type': 'text/html' });
     return res.end('<!doctype html><title>not a model</title><p>hello</p>');
+  }
+  if (p.startsWith('/generated/')) {
+    const file = path.resolve(generatedRoot, '.' + p.slice('/generated'.length));
+    if (!file.startsWith(generatedRoot + path.sep)) {
+      res.writeHead(403);
+      return res.end('forbidden');
+    }
+    return serveFile(req, res, file, { ranges: true });
   }
   const norange = p.startsWith('/norange/');
   const rel = norange ? p.slice('/norange'.length) : p;
