@@ -231,6 +231,8 @@ export class EngineCore {
     try {
       if (req.tokens.length === 0) throw new LayerstreamError('malformed', 'empty prompt');
       const random = rng(req.seed ?? 0);
+      this.lastPrefillTps = 0;
+      this.lastDecodeTps = 0;
       const decoder = new TextDecoder('utf-8');
       const t0 = performance.now();
       await this.run(req.tokens, 0, (s, n) => (s + n === req.tokens.length ? 'last' : 'none'));

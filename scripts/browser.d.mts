@@ -1,0 +1,2 @@
+export declare const webgpuArgs: string[];
+export declare function chromiumPath(): string | undefined;
