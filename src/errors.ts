@@ -12,6 +12,9 @@ export type LayerstreamErrorCode =
   | 'fetch_failed' // network error, HTTP status, wrong server
   | 'no_range_support' // server ignores Range requests
   | 'budget_too_small'
+  | 'quota_exceeded' // not enough browser storage for a download (numbers in the message)
+  | 'integrity' // bytes do not match: Content-Range, length, or sha256
+  | 'not_found' // no cached model with that id
   | 'webgpu_unavailable'
   | 'aborted'
   | 'disposed';

@@ -7,9 +7,14 @@ import { Metadata, readGGUF } from './gguf/gguf.ts';
 import { openByteSource } from './storage/byte-source.ts';
 import { createTokenizer } from './tokenizer/index.ts';
 
-export type { Engine, EngineOptions, EngineStats, GenerateRequest, GeneratedToken, ModelInfo, LoadProgress, Tokenizer } from './api.ts';
+export type {
+  Engine, EngineOptions, EngineStats, GenerateRequest, GeneratedToken, ModelInfo, LoadProgress, Tokenizer,
+  CachedModel, DownloadOptions, DownloadProgress, StorageEstimate,
+} from './api.ts';
 export { LayerstreamError, type LayerstreamErrorCode } from './errors.ts';
 export { createEngine, type EngineTuning } from './worker/client.ts';
+export { listModels, downloadModel, importModel, deleteModel, storageEstimate } from './worker/storage-client.ts';
+export { CACHE_SCHEME } from './storage/scheme.ts';
 
 /**
  * Loads the tokenizer of a GGUF (reads only the header; works on vocab-only files) on the calling

@@ -1,6 +1,6 @@
 import type { EngineStats, GenerateRequest, GeneratedToken, ModelInfo } from '../api.ts';
 import { LayerstreamError } from '../errors.ts';
-import { Metadata, readGGUF, type GGUFFile } from '../gguf/gguf.ts';
+import { Metadata, type GGUFFile } from '../gguf/gguf.ts';
 import { Kernels, type BufView } from '../gpu/kernels.ts';
 import { Readback } from '../gpu/readback.ts';
 import { isGpuType } from '../gpu/shaders.ts';
@@ -62,20 +62,20 @@ export class EngineCore {
     private readonly f: Forward,
     private readonly bufs: Activations,
     private readonly readback: Readback,
+    private readonly source: ByteSource,
   ) {
     this.argmaxBuf = device.createBuffer({ label: 'argmax', size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
   }
 
   /**
-   * Loads a model: reads the header, checks every tensor the architecture needs (presence, shape,
+   * Loads a model (its byte source and parsed header: see storage/open-model.ts): checks every tensor the architecture needs (presence, shape,
    * type), plans residency under the budget, uploads resident weights, allocates the K/V cache.
    * Throws LayerstreamError: not_gguf, truncated, malformed, unsupported_architecture,
    * unsupported_tensor_type, missing_tensor, budget_too_small, fetch_failed.
    */
-  static async load(source: ByteSource, device: GPUDevice, o: CoreOptions = {}): Promise<EngineCore> {
+  static async load(model: { source: ByteSource; gguf: GGUFFile }, device: GPUDevice, o: CoreOptions = {}): Promise<EngineCore> {
+    const { source, gguf } = model;
     const progress = o.onProgress ?? (() => {});
-    progress('header', 0, source.size);
-    const gguf = await readGGUF(source, o.signal);
     const md = new Metadata(gguf.metadata);
     const arch = architectureFor(md.string('general.architecture'));
     const tokenizer = createTokenizer(md);
@@ -134,7 +134,7 @@ export class EngineCore {
       tensorTypes,
     };
     progress('ready', source.size, source.size);
-    return new EngineCore(info, tokenizer, device, arch, h, k, store, f, bufs, readback);
+    return new EngineCore(info, tokenizer, device, arch, h, k, store, f, bufs, readback, source);
   }
 
   /** Waits for every earlier call to finish (one forward pass at a time); returns the release. */
@@ -283,6 +283,7 @@ export class EngineCore {
     this.disposed = true;
     this.store.destroy();
     this.device.destroy();
+    this.source.close?.();
   }
 }
 

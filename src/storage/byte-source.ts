@@ -14,9 +14,11 @@ export interface ByteSource {
    * the end, ('fetch_failed') on I/O errors, ('aborted') if `signal` fires.
    */
   read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
+  /** Releases file handles (OPFS), if any. */
+  close?(): void;
 }
 
-function checkRange(src: { name: string; size: number }, offset: number, length: number): void {
+export function checkRange(src: { name: string; size: number }, offset: number, length: number): void {
   if (offset < 0 || length < 0 || offset + length > src.size) {
     throw new LayerstreamError(
       'truncated',
@@ -64,6 +66,9 @@ export class HttpRangeSource implements ByteSource {
     readonly name: string,
     readonly size: number,
     private head: Uint8Array,
+    /** validators the server sent (null when absent or not exposed by CORS) */
+    readonly etag: string | null,
+    readonly lastModified: string | null,
   ) {}
 
   /**
@@ -85,7 +90,7 @@ export class HttpRangeSource implements ByteSource {
     if (m[3] === '*') throw new LayerstreamError('no_range_support', `server did not report the size of ${url} in Content-Range`);
     const size = Number(m[3]);
     const head = new Uint8Array(await res.arrayBuffer());
-    return new HttpRangeSource(url, size, head);
+    return new HttpRangeSource(url, size, head, res.headers.get('ETag'), res.headers.get('Last-Modified'));
   }
 
   async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
@@ -97,9 +102,25 @@ export class HttpRangeSource implements ByteSource {
       await res.body?.cancel().catch(() => {});
       throw new LayerstreamError('no_range_support', `server answered ${res.status} to a Range request for ${this.name}`);
     }
-    const buf = new Uint8Array(await res.arrayBuffer());
+    const etag = res.headers.get('ETag');
+    if (this.etag && etag && etag !== this.etag) {
+      await res.body?.cancel().catch(() => {});
+      throw new LayerstreamError('integrity', `${this.name} changed on the server (ETag ${this.etag} → ${etag})`);
+    }
+    const cr = /bytes\s+(\d+)-(\d+)\//.exec(res.headers.get('Content-Range') ?? '');
+    if (!cr || Number(cr[1]) !== offset || Number(cr[2]) !== offset + length - 1) {
+      await res.body?.cancel().catch(() => {});
+      throw new LayerstreamError('integrity', `server sent Content-Range "${res.headers.get('Content-Range')}" for bytes ${offset}-${offset + length - 1} of ${this.name}`);
+    }
+    let buf: Uint8Array;
+    try {
+      buf = new Uint8Array(await res.arrayBuffer());
+    } catch (e) {
+      if (signal?.aborted) throw new LayerstreamError('aborted', `request for ${this.name} aborted`);
+      throw new LayerstreamError('fetch_failed', `connection lost while reading ${this.name}: ${(e as Error).message}`, { cause: e });
+    }
     if (buf.byteLength !== length) {
-      throw new LayerstreamError('fetch_failed', `short read from ${this.name}: asked ${length} bytes at ${offset}, got ${buf.byteLength}`);
+      throw new LayerstreamError('integrity', `short read from ${this.name}: asked ${length} bytes at ${offset}, got ${buf.byteLength}`);
     }
     return buf;
   }

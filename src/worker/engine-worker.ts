@@ -4,7 +4,7 @@ import type { ModelInfo } from '../api.ts';
 import { EngineCore } from '../engine/engine.ts';
 import { LayerstreamError } from '../errors.ts';
 import { requestGPUDevice } from '../gpu/device.ts';
-import { openByteSource } from '../storage/byte-source.ts';
+import { openModel } from '../storage/open-model.ts';
 import { installErrorTransfer, type WorkerApi } from './protocol.ts';
 
 // The engine's home: one model per worker. All file reads and GPU work happen here, off the UI thread.
@@ -20,12 +20,15 @@ function engine(): EngineCore {
 
 const api: WorkerApi = {
   async load(model, opts, onProgress): Promise<ModelInfo> {
-    const source = await openByteSource(model);
-    const device = await requestGPUDevice();
+    onProgress('header', 0, 0);
+    const opened = await openModel(model);
+    let device: GPUDevice | null = null;
     try {
-      core = await EngineCore.load(source, device, { ...opts, onProgress: (p, l, t) => void onProgress(p, l, t) });
+      device = await requestGPUDevice();
+      core = await EngineCore.load(opened, device, { ...opts, onProgress: (p, l, t) => void onProgress(p, l, t) });
     } catch (e) {
-      device.destroy();
+      device?.destroy();
+      opened.source.close?.();
       throw e;
     }
     return core.info;

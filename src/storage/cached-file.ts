@@ -1,0 +1,182 @@
+import { LayerstreamError } from '../errors.ts';
+import { checkRange, HttpRangeSource, type ByteSource } from './byte-source.ts';
+import { deleteRecord, getRecord, idForUrl, markChunkDone, putRecord, withFileLock, type FileRecord } from './manifest.ts';
+import { openSyncFile, removeFile, storageError } from './opfs.ts';
+
+/** Bytes per chunk: the unit of download, resume and bookkeeping. */
+export const CHUNK_BYTES = 4 << 20;
+
+/**
+ * A model file in OPFS, filled chunk by chunk from its server on demand. Reads of complete chunks
+ * come from disk; a missing chunk is fetched whole with one Range request, written at its offset,
+ * flushed, and only then marked done — so a crash never leaves a chunk marked that was not stored,
+ * and every later session resumes from the chunks already there. Worker only (sync OPFS handles).
+ */
+export class CachedFile implements ByteSource {
+  readonly name: string;
+  readonly size: number;
+  private inflight = new Map<number, Promise<void>>();
+
+  private constructor(
+    private rec: FileRecord,
+    private readonly handle: FileSystemSyncAccessHandle,
+    private readonly remote: HttpRangeSource | null,
+  ) {
+    this.name = rec.url ?? rec.name;
+    this.size = rec.size;
+  }
+
+  get record(): FileRecord {
+    return this.rec;
+  }
+
+  /**
+   * The cached copy of `url`: a complete one is used without touching the network; otherwise the
+   * server is asked (one Range request) and a copy whose size or validators (ETag, Last-Modified)
+   * no longer match is discarded, never mixed with new bytes.
+   * Throws LayerstreamError: fetch_failed, no_range_support (from HttpRangeSource.open).
+   */
+  static async open(url: string, o: { remote?: HttpRangeSource; group?: string; part?: number; parts?: number; signal?: AbortSignal } = {}): Promise<CachedFile> {
+    const id = idForUrl(url);
+    const existing = await getRecord(id);
+    if (existing?.complete) return CachedFile.fromRecord(existing, null);
+    const remote = o.remote ?? (await HttpRangeSource.open(url, o.signal));
+    const rec = await withFileLock(id, async () => {
+      let r = await getRecord(id);
+      const changed = r && (r.size !== remote.size || differs(r.etag, remote.etag) || (!r.etag && differs(r.lastModified, remote.lastModified)));
+      if (r && changed) {
+        await removeFile(fileName(id));
+        await deleteRecord(id);
+        r = undefined;
+      }
+      if (!r) {
+        const now = Date.now();
+        r = {
+          id, url, name: decodeURIComponent(new URL(url).pathname.split('/').pop() || url), size: remote.size,
+          etag: remote.etag, lastModified: remote.lastModified, chunkSize: CHUNK_BYTES,
+          done: new Uint8Array(Math.ceil(remote.size / CHUNK_BYTES)), complete: remote.size === 0, sha256: null,
+          group: o.group ?? id, part: o.part ?? 0, parts: o.parts ?? 1, createdAt: now, lastUsed: now,
+        };
+        await putRecord(r);
+      }
+      return r;
+    });
+    return CachedFile.fromRecord(rec, remote);
+  }
+
+  /** A cached file by id; it must be complete (imported files have no server to fill from). */
+  static async openById(id: string): Promise<CachedFile> {
+    const r = await getRecord(id);
+    if (!r) throw new LayerstreamError('not_found', `no cached model with id ${id}`);
+    if (!r.complete) throw new LayerstreamError('not_found', `cached model ${r.name} is incomplete: download it again to resume`);
+    return CachedFile.fromRecord(r, null);
+  }
+
+  private static async fromRecord(r: FileRecord, remote: HttpRangeSource | null): Promise<CachedFile> {
+    const handle = await openSyncFile(fileName(r.id));
+    if (r.complete) {
+      r.lastUsed = Date.now();
+      await withFileLock(r.id, async () => {
+        const fresh = await getRecord(r.id);
+        if (fresh) await putRecord({ ...fresh, lastUsed: r.lastUsed });
+      });
+    }
+    return new CachedFile(r, handle, remote);
+  }
+
+  /** Indices of chunks not stored yet. */
+  missingChunks(): number[] {
+    const out: number[] = [];
+    this.rec.done.forEach((d, i) => d || out.push(i));
+    return out;
+  }
+
+  chunkLength(c: number): number {
+    return Math.min(this.rec.chunkSize, this.size - c * this.rec.chunkSize);
+  }
+
+  async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    if (length === 0) return new Uint8Array(0);
+    const cs = this.rec.chunkSize;
+    const chunks: Promise<void>[] = [];
+    for (let c = Math.floor(offset / cs); c <= Math.floor((offset + length - 1) / cs); c++) chunks.push(this.ensureChunk(c, signal));
+    await Promise.all(chunks);
+    const out = new Uint8Array(length);
+    const n = this.handle.read(out, { at: offset });
+    if (n !== length) throw new LayerstreamError('integrity', `OPFS copy of ${this.name} is short: read ${n} of ${length} bytes at ${offset}`);
+    return out;
+  }
+
+  /** Makes chunk c present (fetching it if needed); concurrent callers share one fetch. */
+  ensureChunk(c: number, signal?: AbortSignal): Promise<void> {
+    if (this.rec.done[c]) return Promise.resolve();
+    let p = this.inflight.get(c);
+    if (!p) {
+      p = this.fill(c, signal).finally(() => this.inflight.delete(c));
+      this.inflight.set(c, p);
+    }
+    return p;
+  }
+
+  private async fill(c: number, signal?: AbortSignal): Promise<void> {
+    const fresh = await getRecord(this.rec.id); // another worker may have stored it meanwhile
+    if (!fresh) throw new LayerstreamError('not_found', `cached copy of ${this.name} was deleted`);
+    if (fresh.done[c]) {
+      this.rec = fresh;
+      return;
+    }
+    if (!this.remote) throw new LayerstreamError('not_found', `chunk ${c} of ${this.name} is missing and there is no server to fetch it from`);
+    const start = c * this.rec.chunkSize;
+    const bytes = await this.remote.read(start, this.chunkLength(c), signal);
+    try {
+      this.handle.write(bytes, { at: start });
+      this.handle.flush();
+    } catch (e) {
+      storageError(e, this.name);
+    }
+    this.rec = (await markChunkDone(this.rec.id, c)) ?? this.rec;
+  }
+
+  /** Writes bytes that arrive in order (import, servers without Range); marks chunks done as they fill. */
+  async writeSequential(offset: number, bytes: Uint8Array): Promise<void> {
+    try {
+      this.handle.write(bytes, { at: offset });
+    } catch (e) {
+      storageError(e, this.name);
+    }
+    const cs = this.rec.chunkSize;
+    const end = offset + bytes.byteLength;
+    for (let c = Math.floor(offset / cs); c * cs < end; c++) {
+      if (Math.min((c + 1) * cs, this.size) <= end && !this.rec.done[c]) {
+        this.handle.flush();
+        this.rec = (await markChunkDone(this.rec.id, c)) ?? this.rec;
+      }
+    }
+  }
+
+  /** Creates an empty cached file (imports, non-Range servers) that writeSequential fills. */
+  static async create(r: Omit<FileRecord, 'done' | 'complete' | 'chunkSize' | 'createdAt' | 'lastUsed' | 'sha256'>): Promise<CachedFile> {
+    await removeFile(fileName(r.id));
+    const now = Date.now();
+    const rec: FileRecord = { ...r, chunkSize: CHUNK_BYTES, done: new Uint8Array(Math.ceil(r.size / CHUNK_BYTES)), complete: r.size === 0, sha256: null, createdAt: now, lastUsed: now };
+    await putRecord(rec);
+    return new CachedFile(rec, await openSyncFile(fileName(r.id)), null);
+  }
+
+  close(): void {
+    this.handle.close();
+  }
+}
+
+export const fileName = (id: string) => `${id}.gguf`;
+
+const differs = (a: string | null, b: string | null) => !!a && !!b && a !== b;
+
+/** Deletes a cached file and its record. */
+export async function deleteCachedFile(id: string): Promise<void> {
+  await withFileLock(id, async () => {
+    await removeFile(fileName(id));
+    await deleteRecord(id);
+  });
+}
