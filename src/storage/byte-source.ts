@@ -72,11 +72,12 @@ export class HttpRangeSource implements ByteSource {
   ) {}
 
   /**
+   * `headBytes`: how much to read up front (kept for the header parse; 1 to just probe the size).
    * Throws LayerstreamError: 'fetch_failed' (network error or HTTP error status),
    * 'no_range_support' (server answered 200 to a Range request), 'aborted'.
    */
-  static async open(url: string, signal?: AbortSignal): Promise<HttpRangeSource> {
-    const res = await rangeFetch(url, 0, FIRST_READ_BYTES - 1, signal);
+  static async open(url: string, signal?: AbortSignal, headBytes = FIRST_READ_BYTES): Promise<HttpRangeSource> {
+    const res = await rangeFetch(url, 0, headBytes - 1, signal);
     const cr = res.headers.get('Content-Range');
     const m = cr ? /bytes\s+(\d+)-(\d+)\/(\d+|\*)/.exec(cr) : null;
     if (res.status === 200 || !m) {

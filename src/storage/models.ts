@@ -20,7 +20,10 @@ export interface DownloadPlan {
   storedBytes: number;
 }
 
-/** Sizes every part (one Range request each). Throws fetch_failed / no_range_support is not thrown: a server without Range is sized by a HEAD-less GET that is cancelled. */
+/**
+ * Sizes every part not stored yet (a one-byte Range request each; a server without Range support by
+ * the Content-Length of a GET whose body is cancelled). Throws LayerstreamError('fetch_failed').
+ */
 export async function planDownload(url: string, signal?: AbortSignal): Promise<DownloadPlan> {
   const urls = splitPartUrls(url) ?? [url];
   let totalBytes = 0;
@@ -40,7 +43,7 @@ export async function planDownload(url: string, signal?: AbortSignal): Promise<D
 
 async function remoteSize(url: string, signal?: AbortSignal): Promise<number> {
   try {
-    return (await HttpRangeSource.open(url, signal)).size;
+    return (await HttpRangeSource.open(url, signal, 1)).size;
   } catch (e) {
     if ((e as LayerstreamError).code !== 'no_range_support') throw e;
     const res = await fetch(url, { signal });
@@ -89,21 +92,21 @@ export async function downloadParts(plan: DownloadPlan, o: { signal?: AbortSigna
 
 async function fillChunks(file: CachedFile, o: { signal?: AbortSignal; onBytes?: (n: number) => void; concurrency?: number }): Promise<void> {
   const todo = file.missingChunks();
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  o.signal?.addEventListener('abort', onAbort);
-  try {
-    const worker = async () => {
-      for (let c = todo.shift(); c !== undefined; c = todo.shift()) {
-        if (stop.signal.aborted) throw new LayerstreamError('aborted', `download of ${file.name} aborted`);
-        await file.ensureChunk(c, stop.signal);
+  let failure: unknown = null;
+  // After a failure no new chunk starts, but the ones in flight finish: everything that arrives is kept.
+  const worker = async () => {
+    for (let c = todo.shift(); c !== undefined && !failure; c = todo.shift()) {
+      if (o.signal?.aborted) throw new LayerstreamError('aborted', `download of ${file.name} aborted`);
+      try {
+        await file.ensureChunk(c, o.signal);
         o.onBytes?.(file.chunkLength(c));
+      } catch (e) {
+        failure ??= e;
       }
-    };
-    await Promise.all(Array.from({ length: o.concurrency ?? 4 }, () => worker().catch((e) => (stop.abort(), Promise.reject(e)))));
-  } finally {
-    o.signal?.removeEventListener('abort', onAbort);
-  }
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency ?? 4 }, worker));
+  if (failure) throw failure;
 }
 
 /** One GET written in order (servers without Range): not resumable, never held in memory. */

@@ -3,6 +3,11 @@
 //   /shared/<path>            files under ../shared, Range supported, ETag from size+mtime
 //   /norange/shared/<path>    same bytes, but ignores Range and always answers 200 with the whole file
 //   /generated/<path>         files tests write under <project>/.test-models (split parts, ...)
+//   /flaky/shared/<path>      same as /shared, under fault injection set through /control:
+//                               POST /control?dropAfter=N  cut connections once N more body bytes were sent
+//                               POST /control?etagSalt=S   change every ETag (a "new version" of the file)
+//                               POST /control/reset        no faults, counters to zero
+//                               GET  /control              {"served": body bytes sent on /flaky since reset}
 //   /notfound                 404
 //   /html                     a 200 text/html page (a "wrong server")
 import http from 'node:http';
@@ -21,7 +26,29 @@ function cors(res) {
   res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges, ETag, Last-Modified');
 }
 
-function serveFile(req, res, file, { ranges }) {
+const faults = { dropAfter: Infinity, etagSalt: '', served: 0 };
+
+/** Streams file bytes [start, end] to res, counting them and cutting the connection when the budget runs out. */
+function sendBody(res, file, start, end, flaky) {
+  const stream = fs.createReadStream(file, start === undefined ? {} : { start, end });
+  if (!flaky) return stream.pipe(res);
+  stream.on('data', (buf) => {
+    const allowed = Math.max(0, Math.min(buf.length, faults.dropAfter));
+    faults.dropAfter -= allowed;
+    faults.served += allowed;
+    if (allowed < buf.length) {
+      if (allowed) res.write(buf.subarray(0, allowed));
+      stream.destroy();
+      res.destroy(); // the connection drops mid-body
+      return;
+    }
+    if (!res.write(buf)) stream.pause();
+  });
+  res.on('drain', () => stream.resume());
+  stream.on('end', () => res.end());
+}
+
+function serveFile(req, res, file, { ranges, flaky = false }) {
   let st;
   try {
     st = fs.statSync(file);
@@ -31,7 +58,7 @@ function serveFile(req, res, file, { ranges }) {
     res.end('not found');
     return;
   }
-  const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+  const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}${flaky ? faults.etagSalt : ''}"`;
   res.setHeader('ETag', etag);
   res.setHeader('Last-Modified', st.mtime.toUTCString());
   res.setHeader('Content-Type', 'application/octet-stream');
@@ -49,12 +76,12 @@ function serveFile(req, res, file, { ranges }) {
     }
     res.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${st.size}`, 'Content-Length': end - start + 1 });
     if (req.method === 'HEAD') return res.end();
-    fs.createReadStream(file, { start, end }).pipe(res);
+    sendBody(res, file, start, end, flaky);
     return;
   }
   res.writeHead(200, { 'Content-Length': st.size });
   if (req.method === 'HEAD') return res.end();
-  fs.createReadStream(file).pipe(res);
+  sendBody(res, file, undefined, undefined, flaky);
 }
 
 const server = http.createServer((req, res) => {
@@ -67,6 +94,18 @@ const server = http.createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://x');
   const p = decodeURIComponent(url.pathname);
   if (p === '/health') return res.end('ok');
+  if (p === '/control/reset') {
+    Object.assign(faults, { dropAfter: Infinity, etagSalt: '', served: 0 });
+    return res.end('{}');
+  }
+  if (p === '/control') {
+    if (req.method === 'POST') {
+      if (url.searchParams.has('dropAfter')) faults.dropAfter = Number(url.searchParams.get('dropAfter'));
+      if (url.searchParams.has('etagSalt')) faults.etagSalt = url.searchParams.get('etagSalt');
+    }
+    res.setHeader('Content-Type', 'application/json');
+    return res.end(JSON.stringify({ served: faults.served }));
+  }
   if (p === '/html') {
     res.writeHead(200, { 'Content-Type': 'text/html' });
     return res.end('<!doctype html><title>not a model</title><p>hello</p>');
@@ -80,7 +119,8 @@ const server = http.createServer((req, res) => {
     return serveFile(req, res, file, { ranges: true });
   }
   const norange = p.startsWith('/norange/');
-  const rel = norange ? p.slice('/norange'.length) : p;
+  const flaky = p.startsWith('/flaky/');
+  const rel = norange || flaky ? p.slice(p.indexOf('/', 1)) : p;
   if (!rel.startsWith('/shared/')) {
     res.writeHead(404);
     return res.end('not found');
@@ -90,6 +130,6 @@ const server = http.createServer((req, res) => {
     res.writeHead(403);
     return res.end('forbidden');
   }
-  serveFile(req, res, file, { ranges: !norange });
+  serveFile(req, res, file, { ranges: !norange, flaky });
 });
 server.listen(port, '127.0.0.1', () => console.log(`model server on http://127.0.0.1:${port} serving ${sharedRoot}`));
