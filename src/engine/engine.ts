@@ -26,8 +26,14 @@ export interface CoreOptions {
   signal?: AbortSignal;
 }
 
-/** GenerateRequest with the prompt already tokenized. */
-export type CoreGenerateRequest = Omit<GenerateRequest, 'prompt'> & { tokens: number[] };
+/** GenerateRequest with the prompt already tokenized; reuseCache (default true) keeps a shared prefix's K/V. */
+export type CoreGenerateRequest = Omit<GenerateRequest, 'prompt'> & { tokens: number[]; reuseCache?: boolean };
+
+function commonPrefix(a: number[], b: number[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -45,7 +51,10 @@ export function defaultGpuBudget(): number {
  */
 export class EngineCore {
   private lock: Promise<void> = Promise.resolve();
-  private pos = 0;
+  /** the tokens whose keys and values are in the K/V cache, at positions 0.. */
+  private kvTokens: number[] = [];
+  /** prompt tokens the last generate() took from the cache instead of computing */
+  lastCachedTokens = 0;
   private lastPrefillTps = 0;
   private lastDecodeTps = 0;
   private argmaxBuf: GPUBuffer;
@@ -164,6 +173,7 @@ export class EngineCore {
     if (pos0 + tokens.length > this.bufs.ctx) {
       throw new LayerstreamError('budget_too_small', `context full: ${pos0 + tokens.length} tokens exceed the context length ${this.bufs.ctx}`);
     }
+    this.kvTokens.length = Math.min(this.kvTokens.length, pos0); // what follows pos0 is about to be overwritten
     for (let s = 0; s < tokens.length; s += this.bufs.tMax) {
       const chunk = tokens.slice(s, s + this.bufs.tMax);
       const head = headFor(s, chunk.length);
@@ -173,7 +183,7 @@ export class EngineCore {
       await this.arch.forward(this.f, this.h);
       if (onBatch) await onBatch(s, chunk.length);
     }
-    this.pos = pos0 + tokens.length;
+    this.kvTokens = this.kvTokens.slice(0, pos0).concat(tokens);
   }
 
   /** Reads `rows` logit rows [n_vocab] starting at row `row0` of the head output. */
@@ -235,16 +245,21 @@ export class EngineCore {
       this.lastDecodeTps = 0;
       const decoder = new TextDecoder('utf-8');
       const t0 = performance.now();
-      await this.run(req.tokens, 0, (s, n) => (s + n === req.tokens.length ? 'last' : 'none'));
+      // Multi-turn: keys and values of a prefix shared with what the cache holds are reused; at least
+      // the last prompt token is run again, for its logits.
+      const reuse = req.reuseCache === false ? 0 : Math.min(commonPrefix(this.kvTokens, req.tokens), req.tokens.length - 1);
+      this.lastCachedTokens = reuse;
+      const fresh = req.tokens.slice(reuse);
+      await this.run(fresh, reuse, (s, n) => (s + n === fresh.length ? 'last' : 'none'));
       let tok = await this.next(req, random);
-      this.lastPrefillTps = req.tokens.length / ((performance.now() - t0) / 1000);
+      this.lastPrefillTps = fresh.length / ((performance.now() - t0) / 1000);
       const tDecode = performance.now();
       let decoded = 0;
       for (let i = 0; i < req.maxTokens; i++) {
         if (req.signal?.aborted || this.tokenizer.eogIds.has(tok)) break;
         yield { token: tok, text: decoder.decode(this.tokenizer.tokenBytes(tok), { stream: true }) };
-        if (i + 1 >= req.maxTokens || this.pos >= this.bufs.ctx || req.signal?.aborted) break;
-        await this.run([tok], this.pos, () => 'last');
+        if (i + 1 >= req.maxTokens || this.kvTokens.length >= this.bufs.ctx || req.signal?.aborted) break;
+        await this.run([tok], this.kvTokens.length, () => 'last');
         tok = await this.next(req, random);
         decoded++;
         this.lastDecodeTps = decoded / ((performance.now() - tDecode) / 1000);
@@ -273,7 +288,7 @@ export class EngineCore {
       poolSlots: p.slots,
       poolSlotBytes: p.slotBytes,
       layerResidency,
-      contextTokens: this.pos,
+      contextTokens: this.kvTokens.length,
       contextLength: b.ctx,
     };
   }
