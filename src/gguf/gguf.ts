@@ -42,7 +42,8 @@ enum VT { U8, I8, U16, I16, U32, I32, F32, BOOL, STRING, ARRAY, U64, I64, F64 }
 class Reader {
   pos = 0;
   private dv: DataView;
-  private dec = new TextDecoder('utf-8');
+  // ignoreBOM: a vocabulary can hold the token "\uFEFF", which the default decoder would strip
+  private dec = new TextDecoder('utf-8', { ignoreBOM: true });
   constructor(private buf: Uint8Array, private readonly complete: boolean, private readonly what: string) {
     this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }

@@ -32,7 +32,7 @@ export async function openModel(model: string | Blob, signal?: AbortSignal): Pro
   const parts = await Promise.all(urls.map((u, i) => openCached(u, { group: idForUrl(urls[0]), part: i, parts: urls.length }, signal)));
   if (parts.length === 1) return withClose(parts[0], () => readGGUF(parts[0], signal));
   try {
-    return await readSplitGGUF(parts);
+    return await readSplitGGUF(parts, signal);
   } catch (e) {
     for (const p of parts) p.close?.();
     throw e;
