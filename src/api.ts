@@ -72,6 +72,15 @@ export interface GenerateRequest {
   temperature?: number;
   topK?: number;
   topP?: number;
+  /** drop tokens below minP × the best token's probability */
+  minP?: number;
+  /** llama.cpp repeat penalty over the last 64 tokens (1 = off) */
+  repetitionPenalty?: number;
+  /** OpenAI-style penalties on tokens generated so far (0 = off) */
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  /** token id → bias added to its logit */
+  logitBias?: Record<number, number>;
   /** RNG seed; same seed → same tokens */
   seed?: number;
   signal?: AbortSignal;

@@ -57,13 +57,24 @@ test('seeded sampling is reproducible; top-k 1 is greedy', async ({ page }) => {
     const c = await run({ temperature: 1, seed: 43 });
     const k1 = await run({ temperature: 1, topK: 1, seed: 5 });
     const greedy = await run({ temperature: 0 });
+    const k40a = await run({ temperature: 0.9, topK: 40, topP: 0.95, minP: 0.05, seed: 9 }); // GPU top-k path
+    const k40b = await run({ temperature: 0.9, topK: 40, topP: 0.95, minP: 0.05, seed: 9 });
+    const biased = await run({ temperature: 0, logitBias: { 300: 100 } });
+    const penalized = await run({ temperature: 0, repetitionPenalty: 1.5, frequencyPenalty: 1 });
     await e.dispose();
-    return { a, b, c, k1, greedy };
+    return { a, b, c, k1, greedy, k40a, k40b, biased, penalized };
   }, stories);
   expect(r.a).toEqual(r.b);
   expect(r.a).not.toEqual(r.c);
   expect(r.k1).toEqual(r.greedy);
   expect(r.greedy.length).toBe(32);
+  expect(r.k40a).toEqual(r.k40b);
+  expect(r.k40a).not.toEqual(r.greedy);
+  expect(r.biased).toEqual(new Array(32).fill(300));
+  // greedy repeats "She"/"Lily"/"." often; penalties must steer away from repeats
+  const repeats = (t: number[]) => t.length - new Set(t).size;
+  expect(r.penalized).not.toEqual(r.greedy);
+  expect(repeats(r.penalized)).toBeLessThan(repeats(r.greedy));
 });
 
 test('abort stops generation within a token and leaves the engine usable', async ({ page }) => {

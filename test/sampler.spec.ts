@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { rng, sample } from '../src/engine/sampler.ts';
+import { logitAdjustments, rng, sample } from '../src/engine/sampler.ts';
 
 const logits = new Float32Array([2.0, 1.0, 0.5, -1.0, 3.0, 0.0]);
 const softmax = (l: Float32Array, temp: number) => {
@@ -39,4 +39,22 @@ test('top-k keeps the k best; top-p keeps the smallest set reaching p', () => {
   }
   expect([...p1]).toEqual([4]);
   expect([...p2].sort()).toEqual([0, 4]);
+});
+
+test('min-p drops tokens below min_p × the best probability', () => {
+  const r = rng(3);
+  const seen = new Set<number>();
+  // p ≈ [0.61, 0.22, 0.08, 0.05, 0.03, 0.01] for tokens [4, 0, 1, 2, 5, 3]; min_p 0.3 keeps 4 and 0
+  for (let i = 0; i < 3000; i++) seen.add(sample(logits, { temperature: 1, topK: 0, topP: 1, minP: 0.3 }, r));
+  expect([...seen].sort()).toEqual([0, 4]);
+});
+
+test('penalties and bias become per-token logit adjustments', () => {
+  const adj = logitAdjustments([5, 6, 7, 6], [6, 6, 9], { repetitionPenalty: 1.3, lastN: 3, presencePenalty: 0.5, frequencyPenalty: 0.25, logitBias: { 11: 2, 7: -1 } });
+  const by = Object.fromEntries(adj.map((a) => [a.token, a]));
+  expect(Object.keys(by).map(Number).sort((a, b) => a - b)).toEqual([6, 7, 9, 11]); // 5 is outside the last 3
+  expect(by[6]).toEqual({ token: 6, rep: 1.3, sub: 0.5 + 0.25 * 2, add: 0 });
+  expect(by[7]).toEqual({ token: 7, rep: 1.3, sub: 0, add: -1 });
+  expect(by[9]).toEqual({ token: 9, rep: 1, sub: 0.75, add: 0 });
+  expect(by[11]).toEqual({ token: 11, rep: 1, sub: 0, add: 2 });
 });

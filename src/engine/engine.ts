@@ -10,7 +10,7 @@ import type { ByteSource } from '../storage/byte-source.ts';
 import { createTokenizer, type GGUFTokenizer } from '../tokenizer/index.ts';
 import { Forward, type Activations } from './forward.ts';
 import { planResidency, type TensorUse } from './residency.ts';
-import { rng, sample } from './sampler.ts';
+import { logitAdjustments, rng, sample, sampleCandidates } from './sampler.ts';
 import { WeightStore } from './weights.ts';
 
 export interface CoreOptions {
@@ -36,6 +36,10 @@ function commonPrefix(a: number[], b: number[]): number {
 }
 
 const GiB = 1024 ** 3;
+/** largest top-k selected on the GPU (beyond it the whole logit row is read back) */
+const MAX_GPU_TOP_K = 256;
+/** most logit adjustments (penalized or biased tokens) applied per token */
+const MAX_ADJUSTMENTS = 4096;
 const MiB = 1024 ** 2;
 
 /** Default weight budget: half the device memory the browser reports (capped at 4 GiB), at least 256 MiB. */
@@ -58,6 +62,8 @@ export class EngineCore {
   private lastPrefillTps = 0;
   private lastDecodeTps = 0;
   private argmaxBuf: GPUBuffer;
+  private candidates: GPUBuffer;
+  private adjustBuf: GPUBuffer;
   private disposed = false;
 
   private constructor(
@@ -73,7 +79,10 @@ export class EngineCore {
     private readonly readback: Readback,
     private readonly source: ByteSource,
   ) {
-    this.argmaxBuf = device.createBuffer({ label: 'argmax', size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    this.argmaxBuf = device.createBuffer({ label: 'argmax', size: 16, usage });
+    this.candidates = device.createBuffer({ label: 'top-k candidates', size: MAX_GPU_TOP_K * 8, usage });
+    this.adjustBuf = device.createBuffer({ label: 'logit adjustments', size: MAX_ADJUSTMENTS * 16, usage });
   }
 
   /**
@@ -224,12 +233,38 @@ export class EngineCore {
     });
   }
 
-  /** Picks the next token from the head's row: argmax on the GPU, or a CPU draw when temperature > 0. */
-  private async next(req: CoreGenerateRequest, random: () => number): Promise<number> {
+  /**
+   * Picks the next token from the head's logit row: penalties and bias applied on the GPU, then the
+   * argmax (temperature 0) or a CPU draw among the GPU's top-k candidates — only with topK 0 (or
+   * above MAX_GPU_TOP_K) is the whole row read back.
+   */
+  private async next(req: CoreGenerateRequest, random: () => number, history: number[], generated: number[]): Promise<number> {
+    const n = this.h.nVocab;
+    const adj = logitAdjustments(history, generated, {
+      repetitionPenalty: req.repetitionPenalty ?? 1, lastN: 64,
+      presencePenalty: req.presencePenalty ?? 0, frequencyPenalty: req.frequencyPenalty ?? 0, logitBias: req.logitBias ?? {},
+    }).slice(0, MAX_ADJUSTMENTS);
+    if (adj.length) {
+      const data = new ArrayBuffer(adj.length * 16);
+      const u = new Uint32Array(data);
+      const f = new Float32Array(data);
+      adj.forEach((a, i) => ((u[4 * i] = a.token), (f[4 * i + 1] = a.rep), (f[4 * i + 2] = a.sub), (f[4 * i + 3] = a.add)));
+      this.device.queue.writeBuffer(this.adjustBuf, 0, data);
+      this.k.adjustLogits(this.f.a.logits, { buffer: this.adjustBuf }, adj.length, n, 0);
+    }
     const temperature = req.temperature ?? 0;
     if (temperature <= 0) return this.argmax();
+    const params = { temperature, topK: req.topK ?? 0, topP: req.topP ?? 1, minP: req.minP ?? 0 };
+    if (params.topK > 0 && params.topK <= MAX_GPU_TOP_K) {
+      this.k.topK({ buffer: this.candidates }, this.f.a.logits, n, 0, Math.min(params.topK, n));
+      this.k.recorder.flush();
+      const pairs = new Uint32Array(await this.readback.read(this.candidates, 0, Math.min(params.topK, n) * 8));
+      const ids = pairs.filter((_, i) => i % 2 === 0);
+      const values = new Float32Array(pairs.buffer).filter((_, i) => i % 2 === 1);
+      return sampleCandidates(ids, values, params, random);
+    }
     const [row] = await this.readLogits(0, 1);
-    return sample(row, { temperature, topK: req.topK ?? 0, topP: req.topP ?? 1 }, random);
+    return sample(row, params, random);
   }
 
   /**
@@ -251,7 +286,9 @@ export class EngineCore {
       this.lastCachedTokens = reuse;
       const fresh = req.tokens.slice(reuse);
       await this.run(fresh, reuse, (s, n) => (s + n === fresh.length ? 'last' : 'none'));
-      let tok = await this.next(req, random);
+      const history = [...req.tokens];
+      const generated: number[] = [];
+      let tok = await this.next(req, random, history, generated);
       this.lastPrefillTps = fresh.length / ((performance.now() - t0) / 1000);
       const tDecode = performance.now();
       let decoded = 0;
@@ -260,7 +297,9 @@ export class EngineCore {
         yield { token: tok, text: decoder.decode(this.tokenizer.tokenBytes(tok), { stream: true }) };
         if (i + 1 >= req.maxTokens || this.kvTokens.length >= this.bufs.ctx || req.signal?.aborted) break;
         await this.run([tok], this.kvTokens.length, () => 'last');
-        tok = await this.next(req, random);
+        history.push(tok);
+        generated.push(tok);
+        tok = await this.next(req, random, history, generated);
         decoded++;
         this.lastDecodeTps = decoded / ((performance.now() - tDecode) / 1000);
       }
@@ -273,7 +312,7 @@ export class EngineCore {
     const p = this.store.plan;
     const layerResidency = p.unitResident.slice(0, this.h.nLayers).map((r): 'resident' | 'streamed' => (r ? 'resident' : 'streamed'));
     const b = this.bufs;
-    const scratch = Object.values(b.a).reduce((s, v) => s + v.buffer.size, 0) + b.scores.size + b.embRows.size + b.ones.size + b.tokenWeights.size + this.k.bytes + this.readback.bytes + this.argmaxBuf.size;
+    const scratch = Object.values(b.a).reduce((s, v) => s + v.buffer.size, 0) + b.scores.size + b.embRows.size + b.ones.size + b.tokenWeights.size + this.k.bytes + this.readback.bytes + this.argmaxBuf.size + this.candidates.size + this.adjustBuf.size;
     return {
       gpuBudgetBytes: p.budgetBytes,
       weightBytesOnGpu: this.store.gpuBytes,

@@ -159,11 +159,25 @@ export class Kernels {
     this.elementwise('softcap', y, null, null, [n, 0, 0, 0, cap], this.headT * n);
   }
 
-  /** OUT[0] = argmax of row `row` of L [*, n]. */
+  /** OUT[0] = argmax of row `row` of L [*, n] (ties: lowest index). */
   argmax(out: BufView, logits: BufView, n: number, row: number): void {
-    const pipeline = this.plainPipeline('argmax');
-    const bg = this.bindGroup(pipeline, [logits, out, this.params([n, row, 0, 0])]);
-    this.recorder.dispatch(pipeline, bg, 1);
+    const pipeline = this.plainPipeline('sampling', 'argmax');
+    this.recorder.dispatch(pipeline, this.bindGroup(pipeline, [logits, out, this.params([n, row, 0, 0])]), 1);
+  }
+
+  /** OUT = the k best (index, f32 bits) pairs of row `row` of L, best first; they are removed from L. */
+  topK(out: BufView, logits: BufView, n: number, row: number, k: number): void {
+    const pipeline = this.plainPipeline('sampling', 'topk');
+    this.recorder.dispatch(pipeline, this.bindGroup(pipeline, [logits, out, this.params([n, row, k, 0])]), 1);
+  }
+
+  /**
+   * Applies `count` entries {token u32, rep, sub, add} of `entries` to row `row` of L in place:
+   * v = (v > 0 ? v / rep : v · rep) − sub + add (repetition / presence / frequency penalties, bias).
+   */
+  adjustLogits(logits: BufView, entries: BufView, count: number, n: number, row: number): void {
+    const pipeline = this.plainPipeline('sampling', 'adjust');
+    this.recorder.dispatch(pipeline, this.bindGroup(pipeline, [logits, null, this.params([n, row, 0, count]), entries]), Math.ceil(count / 64));
   }
 
   // ---- plumbing --------------------------------------------------------------------------------

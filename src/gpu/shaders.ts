@@ -5,7 +5,7 @@ import rmsnormSrc from '../../shaders/rmsnorm.wgsl?raw';
 import ropeSrc from '../../shaders/rope.wgsl?raw';
 import attentionSrc from '../../shaders/attention.wgsl?raw';
 import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
-import argmaxSrc from '../../shaders/argmax.wgsl?raw';
+import samplingSrc from '../../shaders/sampling.wgsl?raw';
 import { LayerstreamError } from '../errors.ts';
 
 /**
@@ -34,7 +34,7 @@ export function isGpuType(name: string): boolean {
   return name in GPU_TYPES;
 }
 
-const plain = { rmsnorm: rmsnormSrc, rope: ropeSrc, attention: attentionSrc, elementwise: elementwiseSrc, argmax: argmaxSrc } as const;
+const plain = { rmsnorm: rmsnormSrc, rope: ropeSrc, attention: attentionSrc, elementwise: elementwiseSrc, sampling: samplingSrc } as const;
 const quantized = { matmul: matmulSrc, get_rows: getRowsSrc } as const;
 export type PlainKernel = keyof typeof plain;
 export type QuantKernel = keyof typeof quantized;
