@@ -1,3 +1,5 @@
+import type { chatCompletions, completions } from './chat/openai.ts';
+
 /**
  * Public API types (exported from src/index.ts). The engine runs in a Web Worker; these shapes are
  * what crosses the boundary, so they are plain data.
@@ -94,8 +96,13 @@ export interface GeneratedToken {
 
 export interface Engine {
   readonly info: ModelInfo;
-  tokenize(text: string, opts?: { addSpecial?: boolean }): Promise<number[]>;
+  /** addSpecial: BOS (and EOS) as the vocabulary says (default true); parseSpecial: turn special-token text into ids */
+  tokenize(text: string, opts?: { addSpecial?: boolean; parseSpecial?: boolean }): Promise<number[]>;
   detokenize(ids: number[]): Promise<string>;
+  /** OpenAI-compatible chat completions (`create({ messages, stream })`), see src/chat/openai.ts */
+  readonly chat: { completions: ReturnType<typeof chatCompletions> };
+  /** OpenAI-compatible text completions */
+  readonly completions: ReturnType<typeof completions>;
   /** Streams generated tokens; stops at maxTokens, an end-of-generation token, or `signal`. */
   generate(req: GenerateRequest): AsyncIterable<GeneratedToken>;
   /** One nVocab logit row per requested position (indices into `tokens`; default: the last). */

@@ -15,6 +15,7 @@ export type LayerstreamErrorCode =
   | 'quota_exceeded' // not enough browser storage for a download (numbers in the message)
   | 'integrity' // bytes do not match: Content-Range, length, or sha256
   | 'not_found' // no cached model with that id
+  | 'invalid_request' // an OpenAI-style request with an unknown or invalid field
   | 'webgpu_unavailable'
   | 'aborted'
   | 'disposed';

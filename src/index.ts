@@ -12,6 +12,9 @@ export type {
   CachedModel, DownloadOptions, DownloadProgress, StorageEstimate,
 } from './api.ts';
 export { LayerstreamError, type LayerstreamErrorCode } from './errors.ts';
+export type { ChatCompletionRequest, ChatCompletion, ChatCompletionChunk, CompletionRequest, Completion, Usage, FinishReason } from './chat/openai.ts';
+export type { ChatMessage } from './chat/template.ts';
+export { renderChatTemplate, DEFAULT_CHAT_TEMPLATE } from './chat/template.ts';
 export { createEngine, type EngineTuning } from './worker/client.ts';
 export { listModels, downloadModel, importModel, deleteModel, storageEstimate } from './worker/storage-client.ts';
 export { CACHE_SCHEME } from './storage/scheme.ts';

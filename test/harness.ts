@@ -5,7 +5,8 @@ import { Kernels } from '../src/gpu/kernels.ts';
 import { requestGPUDevice } from '../src/gpu/device.ts';
 import { readGGUF } from '../src/gguf/gguf.ts';
 import { openByteSource } from '../src/storage/byte-source.ts';
+import { chatPromptTokens } from '../src/chat/openai.ts';
 
 const w = window as unknown as Record<string, unknown>;
-w.ls = { ...api, Kernels, requestGPUDevice, readGGUF, openByteSource };
+w.ls = { ...api, Kernels, requestGPUDevice, readGGUF, openByteSource, chatPromptTokens };
 w.harnessReady = true;

@@ -59,6 +59,8 @@ export class EngineCore {
   private kvTokens: number[] = [];
   /** prompt tokens the last generate() took from the cache instead of computing */
   lastCachedTokens = 0;
+  /** why the last generate() ended: an end-of-generation token, maxTokens / a full context, or abort */
+  lastFinish: 'stop' | 'length' | 'abort' = 'stop';
   private lastPrefillTps = 0;
   private lastDecodeTps = 0;
   private argmaxBuf: GPUBuffer;
@@ -69,6 +71,8 @@ export class EngineCore {
   private constructor(
     readonly info: ModelInfo,
     readonly tokenizer: GGUFTokenizer,
+    /** tokenizer.chat_template, or null */
+    readonly chatTemplate: string | null,
     private readonly device: GPUDevice,
     private readonly arch: Architecture<BaseHParams>,
     private readonly h: BaseHParams,
@@ -152,7 +156,8 @@ export class EngineCore {
       tensorTypes,
     };
     progress('ready', source.size, source.size);
-    return new EngineCore(info, tokenizer, device, arch, h, k, store, f, bufs, readback, source);
+    const chatTemplate = md.has('tokenizer.chat_template') ? md.string('tokenizer.chat_template') : null;
+    return new EngineCore(info, tokenizer, chatTemplate, device, arch, h, k, store, f, bufs, readback, source);
   }
 
   /** Waits for every earlier call to finish (one forward pass at a time); returns the release. */
@@ -292,9 +297,13 @@ export class EngineCore {
       this.lastPrefillTps = fresh.length / ((performance.now() - t0) / 1000);
       const tDecode = performance.now();
       let decoded = 0;
+      this.lastFinish = 'length';
       for (let i = 0; i < req.maxTokens; i++) {
+        if (req.signal?.aborted) this.lastFinish = 'abort';
+        if (this.tokenizer.eogIds.has(tok)) this.lastFinish = 'stop';
         if (req.signal?.aborted || this.tokenizer.eogIds.has(tok)) break;
         yield { token: tok, text: decoder.decode(this.tokenizer.tokenBytes(tok), { stream: true }) };
+        if (req.signal?.aborted) this.lastFinish = 'abort';
         if (i + 1 >= req.maxTokens || this.kvTokens.length >= this.bufs.ctx || req.signal?.aborted) break;
         await this.run([tok], this.kvTokens.length, () => 'last');
         history.push(tok);

@@ -32,6 +32,8 @@ export interface GGUFTokenizer extends Tokenizer {
    * of a UTF-8 sequence, so stream-decode it. Ids outside the vocabulary give empty bytes.
    */
   tokenBytes(id: number): Uint8Array;
+  /** The vocabulary's string for token `id` (e.g. "<s>", "<|im_end|>"), '' outside the vocabulary. */
+  tokenText(id: number): string;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -113,6 +115,10 @@ class GGUFTokenizerImpl implements GGUFTokenizer {
    * tokens of a prompt decode back to the prompt. llama.cpp's optional clean-up of spaces before
    * punctuation is not applied, so byte-level BPE stays lossless.
    */
+  tokenText(id: number): string {
+    return this.vocab.tokens[id] ?? '';
+  }
+
   detokenize(ids: number[]): string {
     const parts: Uint8Array[] = [];
     const first = ids.length > 0 && ids[0] === this.bosId ? 1 : 0;

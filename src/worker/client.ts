@@ -1,7 +1,8 @@
 import * as Comlink from 'comlink';
 import type { Engine, EngineOptions, EngineStats, GenerateRequest, GeneratedToken, ModelInfo } from '../api.ts';
 import { LayerstreamError, reviveError } from '../errors.ts';
-import { installErrorTransfer, type WorkerApi } from './protocol.ts';
+import { chatCompletions, completions, type ChatBackend } from '../chat/openai.ts';
+import { installErrorTransfer, type ChatInfo, type GenerateResult, type WorkerApi } from './protocol.ts';
 
 installErrorTransfer();
 
@@ -39,8 +40,13 @@ export async function createEngine(opts: EngineOptions & EngineTuning): Promise<
 
 let nextId = 1;
 
-class RemoteEngine implements Engine {
+class RemoteEngine implements Engine, ChatBackend {
   private disposed = false;
+  /** OpenAI-compatible chat completions (src/chat/openai.ts) */
+  readonly chat = { completions: chatCompletions(this) };
+  /** OpenAI-compatible text completions */
+  readonly completions = completions(this);
+
   constructor(
     private readonly worker: Worker,
     private readonly remote: Comlink.Remote<WorkerApi>,
@@ -54,8 +60,8 @@ class RemoteEngine implements Engine {
     });
   }
 
-  tokenize(text: string, o: { addSpecial?: boolean } = {}): Promise<number[]> {
-    return this.call(() => this.remote.tokenize(text, o.addSpecial ?? true));
+  tokenize(text: string, o: { addSpecial?: boolean; parseSpecial?: boolean } = {}): Promise<number[]> {
+    return this.call(() => this.remote.tokenize(text, o.addSpecial ?? true, o.parseSpecial ?? false));
   }
   detokenize(ids: number[]): Promise<string> {
     return this.call(() => this.remote.detokenize(ids));
@@ -67,48 +73,68 @@ class RemoteEngine implements Engine {
     return this.call(() => this.remote.stats());
   }
 
-  /** Bridges the worker's token callbacks to an async iterable; aborting the signal stops the worker loop. */
+  /** Streams generated tokens; stops at maxTokens, an end-of-generation token, or `signal`. */
   async *generate(req: GenerateRequest): AsyncIterable<GeneratedToken> {
+    yield* this.stream(req).tokens;
+  }
+
+  /**
+   * Starts a generation in the worker and bridges its token callbacks to an async iterable;
+   * `result` says how it ended. Breaking out of the iteration or aborting `signal` stops the worker
+   * loop within one token.
+   */
+  stream(req: GenerateRequest): { tokens: AsyncIterable<GeneratedToken>; result: Promise<GenerateResult> } {
     if (this.disposed) throw new LayerstreamError('disposed', 'engine was disposed');
     const id = nextId++;
     const queue: GeneratedToken[] = [];
     let wake: (() => void) | null = null;
     let done = false;
-    let failure: unknown = null;
     let expected = Infinity; // tokens the worker sent, known when its generate() resolves
     let received = 0;
     const { signal, ...plain } = req;
     const onAbort = () => void this.remote.abort(id);
     signal?.addEventListener('abort', onAbort);
-    const finished = this.remote
+    const result = this.remote
       .generate(id, plain, Comlink.proxy((toks: GeneratedToken[]) => {
         queue.push(...toks);
         received += toks.length;
         wake?.();
       }))
-      .then((n) => (expected = n))
-      .catch((e) => (failure = reviveError(e)))
+      .then((r) => ((expected = r.sent), r))
+      .catch((e) => Promise.reject(reviveError(e)))
       .finally(() => {
         done = true;
+        signal?.removeEventListener('abort', onAbort);
         wake?.();
       });
-    try {
-      for (;;) {
-        if (queue.length) {
-          if (signal?.aborted) break;
-          yield queue.shift()!;
-          continue;
+    result.catch(() => {}); // surfaced through the iteration; never an unhandled rejection
+    async function* tokens(): AsyncGenerator<GeneratedToken> {
+      try {
+        for (;;) {
+          if (queue.length) {
+            if (signal?.aborted) break;
+            yield queue.shift()!;
+            continue;
+          }
+          // callbacks travel on their own port: wait until all the worker sent has arrived
+          if (done && received >= expected) break;
+          if (done) {
+            await result; // throws the worker's error, if any
+            if (received >= expected) break;
+          }
+          await new Promise<void>((r) => (wake = r));
+          wake = null;
         }
-        if (done && (failure || received >= expected)) break;
-        await new Promise<void>((r) => (wake = r));
-        wake = null;
+        await result;
+      } finally {
+        if (!done) onAbort();
       }
-      await finished;
-      if (failure) throw failure;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      if (!done) onAbort();
     }
+    return { tokens: tokens(), result };
+  }
+
+  async chatInfo(): Promise<ChatInfo> {
+    return this.call(() => this.remote.chatInfo());
   }
 
   async dispose(): Promise<void> {

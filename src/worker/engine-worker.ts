@@ -33,8 +33,13 @@ const api: WorkerApi = {
     }
     return core.info;
   },
-  async tokenize(text, addSpecial) {
-    return engine().tokenizer.tokenize(text, { addSpecial });
+  async tokenize(text, addSpecial, parseSpecial = false) {
+    return engine().tokenizer.tokenize(text, { addSpecial, parseSpecial });
+  },
+  async chatInfo() {
+    const t = engine().tokenizer;
+    const text = (id: number | undefined) => (id === undefined ? '' : t.tokenText(id));
+    return { template: engine().chatTemplate, bosToken: text(t.bosId), eosToken: text(t.eosId), addBos: t.addBos };
   },
   async detokenize(ids) {
     return engine().tokenizer.detokenize(ids);
@@ -51,7 +56,7 @@ const api: WorkerApi = {
         void onTokens([t]);
         sent++;
       }
-      return sent;
+      return { sent, finish: e.lastFinish, promptTokens: tokens.length, cachedTokens: e.lastCachedTokens };
     } finally {
       aborts.delete(id);
     }

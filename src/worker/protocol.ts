@@ -1,5 +1,24 @@
 import * as Comlink from 'comlink';
-import type { EngineStats, GeneratedToken, ModelInfo } from '../api.ts';
+import type { EngineStats, GenerateRequest, GeneratedToken, ModelInfo } from '../api.ts';
+
+export interface ChatInfo {
+  /** tokenizer.chat_template, or null */
+  template: string | null;
+  bosToken: string;
+  eosToken: string;
+  /** whether tokenizing with addSpecial puts a BOS in front */
+  addBos: boolean;
+}
+
+/** How a generation ended, for OpenAI's finish_reason and usage. */
+export interface GenerateResult {
+  /** tokens sent through onTokens */
+  sent: number;
+  finish: 'stop' | 'length' | 'abort';
+  promptTokens: number;
+  /** prompt tokens whose K/V were reused from the previous turn */
+  cachedTokens: number;
+}
 
 /** What the engine worker exposes over Comlink (plain data in, plain data out). */
 export interface WorkerApi {
@@ -8,17 +27,15 @@ export interface WorkerApi {
     opts: { gpuBudgetBytes?: number; contextLength?: number; maxBatch?: number; maxBindingBytes?: number },
     onProgress: (phase: string, loaded: number, total: number) => void,
   ): Promise<ModelInfo>;
-  tokenize(text: string, addSpecial: boolean): Promise<number[]>;
+  tokenize(text: string, addSpecial: boolean, parseSpecial?: boolean): Promise<number[]>;
+  /** What chat needs from the model: its template and special tokens as text. */
+  chatInfo(): Promise<ChatInfo>;
   detokenize(ids: number[]): Promise<string>;
   /**
    * Streams tokens through onTokens; resolves, when generation ends, with the number of tokens sent
    * (callbacks travel on their own MessagePort, so they may arrive after this result).
    */
-  generate(
-    id: number,
-    req: { prompt: string | number[]; maxTokens: number; temperature?: number; topK?: number; topP?: number; seed?: number },
-    onTokens: (tokens: GeneratedToken[]) => void,
-  ): Promise<number>;
+  generate(id: number, req: Omit<GenerateRequest, 'signal'>, onTokens: (tokens: GeneratedToken[]) => void): Promise<GenerateResult>;
   abort(id: number): void;
   logits(tokens: number[], positions?: number[]): Promise<Float32Array[]>;
   stats(): Promise<EngineStats>;
