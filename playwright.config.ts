@@ -2,7 +2,8 @@ import { defineConfig } from '@playwright/test';
 import { chromiumPath, webgpuArgs } from './test/support/browser.ts';
 
 // Browser tests run in the system Chromium with WebGPU on SwiftShader (no GPU, no shader-f16).
-// Two servers: Vite (app + test harness) and a static Range server for ../shared models.
+// Three servers: Vite (app + test harness), a static Range server for ../shared models, and the
+// production build (`vite build` + `vite preview`) for the PWA tests (service worker, manifest, offline).
 export default defineConfig({
   testDir: 'test',
   testMatch: /.*\.spec\.ts$/,
@@ -17,7 +18,8 @@ export default defineConfig({
     launchOptions: { executablePath: chromiumPath(), args: webgpuArgs },
   },
   webServer: [
-    { command: 'npx vite --port 5173 --strictPort', url: 'http://127.0.0.1:5173/index.html', reuseExistingServer: !process.env.CI, timeout: 60_000 },
+    { command: 'npx vite --port 5173 --strictPort', env: { LAYERSTREAM_STATIC_DEV: '1' }, url: 'http://127.0.0.1:5173/index.html', reuseExistingServer: !process.env.CI, timeout: 60_000 },
     { command: 'node test/support/model-server.mjs', url: 'http://127.0.0.1:5174/health', reuseExistingServer: !process.env.CI, timeout: 30_000 },
+    { command: 'npx vite build --outDir .pwa-dist --emptyOutDir && npx vite preview --outDir .pwa-dist --port 4173 --strictPort', url: 'http://127.0.0.1:4173/index.html', reuseExistingServer: !process.env.CI, timeout: 180_000 },
   ],
 });
