@@ -10,6 +10,11 @@ export interface EngineOptions {
   model: string | URL | Blob;
   /** Cap on GPU memory for weights (resident + streaming pool slots), bytes. Default: from adapter limits. */
   gpuBudgetBytes?: number;
+  /**
+   * RAM tier, bytes: streamed weight bytes kept in memory (LRU) so they are not read from disk or
+   * the network every token. Default 0 (off).
+   */
+  ramBudgetBytes?: number;
   /** Context length in tokens (KV cache size). Default: min(model's context_length, 2048). */
   contextLength?: number;
   /** Called during load. `phase` is e.g. 'header', 'plan', 'upload', 'ready'. */
@@ -64,6 +69,13 @@ export interface EngineStats {
   /** tokens currently in the KV cache */
   contextTokens: number;
   contextLength: number;
+  /** RAM tier: budget and bytes held, bytes */
+  ramBudgetBytes: number;
+  ramBytesUsed: number;
+  /** weight bytes read from storage (disk / network) during the last forward pass */
+  bytesReadLastToken: number;
+  /** GPU buffers the engine has created since load began (all at load: it stays constant per token) */
+  gpuBuffersCreated: number;
 }
 
 export interface GenerateRequest {

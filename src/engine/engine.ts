@@ -1,6 +1,7 @@
 import type { EngineStats, GenerateRequest, GeneratedToken, ModelInfo } from '../api.ts';
 import { LayerstreamError } from '../errors.ts';
 import { Metadata, type GGUFFile } from '../gguf/gguf.ts';
+import { countBufferCreation } from '../gpu/device.ts';
 import { Kernels, type BufView } from '../gpu/kernels.ts';
 import { Readback } from '../gpu/readback.ts';
 import { isGpuType } from '../gpu/shaders.ts';
@@ -22,6 +23,8 @@ export interface CoreOptions {
   maxBatch?: number;
   /** cap on one weight binding, bytes (testing the splitting of big tensors). Default: device limit. */
   maxBindingBytes?: number;
+  /** RAM tier for streamed weights, bytes (0 = off). Default 0. */
+  ramBudgetBytes?: number;
   onProgress?: (phase: string, loaded: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -82,6 +85,7 @@ export class EngineCore {
     private readonly bufs: Activations,
     private readonly readback: Readback,
     private readonly source: ByteSource,
+    private readonly buffersCreated: () => number,
   ) {
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     this.argmaxBuf = device.createBuffer({ label: 'argmax', size: 16, usage });
@@ -97,6 +101,7 @@ export class EngineCore {
    */
   static async load(model: { source: ByteSource; gguf: GGUFFile }, device: GPUDevice, o: CoreOptions = {}): Promise<EngineCore> {
     const { source, gguf } = model;
+    const buffersCreated = countBufferCreation(device);
     const progress = o.onProgress ?? (() => {});
     const md = new Metadata(gguf.metadata);
     const arch = architectureFor(md.string('general.architecture'));
@@ -117,7 +122,7 @@ export class EngineCore {
       align: limits.minStorageBufferOffsetAlignment,
       nUnits: h.nLayers + 1,
     });
-    const store = new WeightStore(device, source, gguf.tensorByName, plan);
+    const store = new WeightStore(device, source, gguf.tensorByName, plan, o.ramBudgetBytes ?? 0);
     await store.uploadResident((d, t) => progress('upload', d, t), o.signal);
 
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -157,7 +162,7 @@ export class EngineCore {
     };
     progress('ready', source.size, source.size);
     const chatTemplate = md.has('tokenizer.chat_template') ? md.string('tokenizer.chat_template') : null;
-    return new EngineCore(info, tokenizer, chatTemplate, device, arch, h, k, store, f, bufs, readback, source);
+    return new EngineCore(info, tokenizer, chatTemplate, device, arch, h, k, store, f, bufs, readback, source, buffersCreated);
   }
 
   /** Waits for every earlier call to finish (one forward pass at a time); returns the release. */
@@ -195,6 +200,7 @@ export class EngineCore {
       this.f.begin(chunk, pos0 + s, head !== 'none');
       this.store.beginPass();
       await this.arch.forward(this.f, this.h);
+      this.store.endPass();
       if (onBatch) await onBatch(s, chunk.length);
     }
     this.kvTokens = this.kvTokens.slice(0, pos0).concat(tokens);
@@ -329,7 +335,7 @@ export class EngineCore {
       scratchBytes: scratch,
       layersResident: layerResidency.filter((r) => r === 'resident').length,
       layersStreamed: layerResidency.filter((r) => r === 'streamed').length,
-      bytesUploadedLastToken: this.store.bytesThisPass,
+      bytesUploadedLastToken: this.store.bytesLastPass,
       bytesUploadedTotal: this.store.bytesTotal,
       prefillTokensPerSecond: this.lastPrefillTps,
       decodeTokensPerSecond: this.lastDecodeTps,
@@ -337,6 +343,10 @@ export class EngineCore {
       poolSlotBytes: p.slotBytes,
       layerResidency,
       contextTokens: this.kvTokens.length,
+      ramBudgetBytes: this.store.ramBudgetBytes,
+      ramBytesUsed: this.store.ramBytesUsed,
+      bytesReadLastToken: this.store.bytesReadLastPass,
+      gpuBuffersCreated: this.buffersCreated(),
       contextLength: b.ctx,
     };
   }

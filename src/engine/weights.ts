@@ -24,6 +24,17 @@ export class WeightStore {
   private tensorGroups = new Map<string, number[]>();
   /** bytes written to the GPU in the current pass / since load */
   bytesThisPass = 0;
+  /** bytes read from the byte source (disk or network) in the current pass */
+  bytesReadThisPass = 0;
+  /** the same two counters for the last finished pass (what stats report: a pass may be running) */
+  bytesLastPass = 0;
+  bytesReadLastPass = 0;
+  /**
+   * The RAM tier: bytes of streamed groups kept in memory, least recently used evicted first, up to
+   * ramBudgetBytes — the page cache of llama.cpp's mmap design, between the disk and the GPU.
+   */
+  private ram = new Map<number, Uint8Array>();
+  private ramBytes = 0;
   bytesTotal = 0;
   /** time (ms) the forward pass waited for bytes or for a slot, this pass */
   waitMsThisPass = 0;
@@ -33,6 +44,8 @@ export class WeightStore {
     private readonly source: ByteSource,
     private readonly tensors: ReadonlyMap<string, GGUFTensorInfo>,
     readonly plan: ResidencyPlan,
+    /** RAM tier budget, bytes (0 = off) */
+    readonly ramBudgetBytes = 0,
   ) {
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     this.groupBuffers = plan.groups.map((g) => (g.resident ? device.createBuffer({ label: `weights group ${g.index}`, size: Math.max(g.bytes, 4), usage }) : null));
@@ -138,11 +151,36 @@ export class WeightStore {
     return p;
   }
 
-  /** Reads the file span covering the group's pieces in one request (they are near each other). */
+  /** RAM tier bytes in use. */
+  get ramBytesUsed(): number {
+    return this.ramBytes;
+  }
+
+  /**
+   * The file span covering the group's pieces (one request: they are near each other), from the RAM
+   * tier when it holds it; streamed groups read from the source are kept there while the budget lasts.
+   */
   private async readGroup(g: Group, signal?: AbortSignal): Promise<Uint8Array> {
+    const hit = this.ram.get(g.index);
+    if (hit) {
+      this.ram.delete(g.index); // re-insert: Map order is the LRU order
+      this.ram.set(g.index, hit);
+      return hit;
+    }
     const start = Math.min(...g.pieces.map((p) => p.fileOffset));
     const end = Math.max(...g.pieces.map((p) => p.fileOffset + p.nBytes));
-    return this.source.read(start, end - start, signal);
+    const bytes = await this.source.read(start, end - start, signal);
+    this.bytesReadThisPass += bytes.byteLength;
+    if (!g.resident && bytes.byteLength <= this.ramBudgetBytes) {
+      for (const [i, b] of this.ram) {
+        if (this.ramBytes + bytes.byteLength <= this.ramBudgetBytes) break;
+        this.ram.delete(i);
+        this.ramBytes -= b.byteLength;
+      }
+      this.ram.set(g.index, bytes);
+      this.ramBytes += bytes.byteLength;
+    }
+    return bytes;
   }
 
   /** Copies each piece from the span read by readGroup to its offset in `out`. */
@@ -154,7 +192,14 @@ export class WeightStore {
   /** Starts a forward pass: resets per-pass counters. */
   beginPass(): void {
     this.bytesThisPass = 0;
+    this.bytesReadThisPass = 0;
     this.waitMsThisPass = 0;
+  }
+
+  /** Ends a forward pass: publishes its counters. */
+  endPass(): void {
+    this.bytesLastPass = this.bytesThisPass;
+    this.bytesReadLastPass = this.bytesReadThisPass;
   }
 
   tensorInfo(name: string): GGUFTensorInfo | undefined {

@@ -21,3 +21,17 @@ export async function requestGPUDevice(gpu: GPU | undefined = globalThis.navigat
   device.addEventListener('uncapturederror', (e) => console.error('WebGPU error:', (e as GPUUncapturedErrorEvent).error.message));
   return device;
 }
+
+/**
+ * Counts the GPU buffers `device` creates from now on (returns a reader). The engine allocates
+ * everything at load; this is how tests check that no buffer is created per token.
+ */
+export function countBufferCreation(device: GPUDevice): () => number {
+  let n = 0;
+  const create = device.createBuffer.bind(device);
+  device.createBuffer = (d: GPUBufferDescriptor) => {
+    n++;
+    return create(d);
+  };
+  return () => n;
+}

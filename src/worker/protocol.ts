@@ -24,7 +24,7 @@ export interface GenerateResult {
 export interface WorkerApi {
   load(
     model: string | Blob,
-    opts: { gpuBudgetBytes?: number; contextLength?: number; maxBatch?: number; maxBindingBytes?: number },
+    opts: { gpuBudgetBytes?: number; ramBudgetBytes?: number; contextLength?: number; maxBatch?: number; maxBindingBytes?: number },
     onProgress: (phase: string, loaded: number, total: number) => void,
   ): Promise<ModelInfo>;
   tokenize(text: string, addSpecial: boolean, parseSpecial?: boolean): Promise<number[]>;

@@ -1,0 +1,59 @@
+import { test, expect } from '@playwright/test';
+import { statSync } from 'node:fs';
+import { SHARED_URL } from './support/browser.ts';
+import { openHarness } from './support/engine-page.ts';
+import { loadReference } from './support/reference.ts';
+
+// Streaming below the GPU budget: identical tokens at every budget and with the RAM tier on or off,
+// the budget respected at every token, and no GPU buffer created once generation runs.
+
+test.beforeEach(async ({ page }) => openHarness(page));
+
+/** Greedy run with `opts`, reading stats() after every token. */
+async function run(page: import('@playwright/test').Page, model: string, prompt: number[], maxTokens: number, opts: Record<string, unknown>) {
+  return page.evaluate(async ({ url, prompt, maxTokens, opts }) => {
+    const e = await (window as any).ls.createEngine({ model: url, ...opts });
+    const tokens: number[] = [];
+    const perToken: any[] = [];
+    for await (const t of e.generate({ prompt, maxTokens, temperature: 0 })) {
+      tokens.push(t.token);
+      perToken.push(await e.stats());
+    }
+    await e.dispose();
+    return { tokens, perToken };
+  }, { url: `${SHARED_URL}/models/${model}`, prompt, maxTokens, opts });
+}
+
+test('synth-gemma2 (26 layers): the same tokens at every budget; budget and buffer count hold at every token', async ({ page }) => {
+  const ref = loadReference('synth-gemma2-Q4_K_M', 'f64');
+  const size = statSync(new URL('../../shared/models/synth-gemma2-Q4_K_M.gguf', import.meta.url)).size;
+  const prompt = ref.prompt_tokens.slice(0, 10);
+  const full = await run(page, 'synth-gemma2-Q4_K_M.gguf', prompt, 8, {});
+  for (const fraction of [0.5, 0.25, 0.12]) {
+    const budget = Math.floor(size * fraction);
+    const r = await run(page, 'synth-gemma2-Q4_K_M.gguf', prompt, 8, { gpuBudgetBytes: budget });
+    expect(r.tokens, `budget ${fraction}`).toEqual(full.tokens);
+    const first = r.perToken[0];
+    expect(first.layersStreamed).toBeGreaterThan(0);
+    for (const s of r.perToken) {
+      expect(s.weightBytesOnGpu).toBeLessThanOrEqual(budget);
+      expect(s.bytesUploadedLastToken).toBeGreaterThan(0);
+      expect(s.gpuBuffersCreated, 'no GPU buffer created after the first token').toBe(first.gpuBuffersCreated);
+    }
+  }
+});
+
+test('the RAM tier gives the same tokens and stops reading streamed weights from storage', async ({ page }) => {
+  const ref = loadReference('synth-llama-Q4_K_M', 'f64');
+  const size = statSync(new URL('../../shared/models/synth-llama-Q4_K_M.gguf', import.meta.url)).size;
+  const opts = { gpuBudgetBytes: Math.floor(size / 4) };
+  const off = await run(page, 'synth-llama-Q4_K_M.gguf', ref.prompt_tokens, 6, opts);
+  const on = await run(page, 'synth-llama-Q4_K_M.gguf', ref.prompt_tokens, 6, { ...opts, ramBudgetBytes: 64 << 20 });
+  expect(on.tokens).toEqual(off.tokens);
+  expect(on.tokens).toEqual(ref.greedy_tokens.slice(0, 6));
+  expect(off.perToken.at(-1).bytesReadLastToken).toBeGreaterThan(0);
+  expect(on.perToken.at(-1).bytesReadLastToken).toBe(0);
+  expect(on.perToken.at(-1).ramBytesUsed).toBeGreaterThan(0);
+  expect(on.perToken.at(-1).ramBytesUsed).toBeLessThanOrEqual(64 << 20);
+  expect(on.perToken.at(-1).bytesUploadedLastToken).toBe(off.perToken.at(-1).bytesUploadedLastToken);
+});
