@@ -57,3 +57,17 @@ test('the RAM tier gives the same tokens and stops reading streamed weights from
   expect(on.perToken.at(-1).ramBytesUsed).toBeLessThanOrEqual(64 << 20);
   expect(on.perToken.at(-1).bytesUploadedLastToken).toBe(off.perToken.at(-1).bytesUploadedLastToken);
 });
+
+test('mixture of experts: streaming uploads only the experts the router picks', async ({ page }) => {
+  const ref = loadReference('synth-moe-Q4_K_M', 'f64');
+  const size = statSync(new URL('../../shared/models/synth-moe-Q4_K_M.gguf', import.meta.url)).size;
+  const resident = await run(page, 'synth-moe-Q4_K_M.gguf', ref.prompt_tokens, 6, {});
+  const streamed = await run(page, 'synth-moe-Q4_K_M.gguf', ref.prompt_tokens, 6, { gpuBudgetBytes: Math.floor(size / 3) });
+  expect(streamed.tokens).toEqual(resident.tokens);
+  expect(streamed.tokens).toEqual(ref.greedy_tokens.slice(0, 6));
+  const all = resident.perToken[0].weightBytesOnGpu;
+  const s = streamed.perToken.at(-1);
+  // pinned + uploaded per token stays below the whole model: 2 of 8 experts per layer travel
+  expect(s.weightBytesOnGpu + s.bytesUploadedLastToken).toBeLessThan(all);
+  expect(s.layersStreamed).toBeGreaterThan(0);
+});

@@ -401,7 +401,7 @@ function checkWeights(arch: Architecture<BaseHParams>, h: BaseHParams, gguf: GGU
     if (spec.ne.length === 1 && t.type.name !== 'F32') throw new LayerstreamError('unsupported_tensor_type', `vector ${spec.name} must be F32, is ${t.type.name}`);
     if (t.ne[0] % 4 !== 0) throw new LayerstreamError('malformed', `tensor ${spec.name} row width ${t.ne[0]} is not a multiple of 4`);
     const rows = t.ne.slice(1).reduce((s, v) => s * v, 1);
-    uses.push({ name: spec.name, unit: spec.unit, rows, rowBytes: t.nBytes / rows, fileOffset: t.offset });
+    uses.push({ name: spec.name, unit: spec.unit, rows, rowBytes: t.nBytes / rows, fileOffset: t.offset, rowsPerExpert: spec.ne.length === 3 ? t.ne[1] : undefined });
   }
   return uses;
 }

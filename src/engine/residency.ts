@@ -19,6 +19,8 @@ export interface TensorUse {
   rowBytes: number;
   /** absolute file offset of the tensor data */
   fileOffset: number;
+  /** 3-D expert tensors (ffn_*_exps): rows per expert; each expert is a contiguous row range */
+  rowsPerExpert?: number;
 }
 
 /** A contiguous row range of a tensor placed at `groupOffset` inside its group's buffer. */
@@ -70,8 +72,12 @@ export interface PlanOptions {
 
 const up = (n: number, a: number) => Math.ceil(n / a) * a;
 
-/** Splits the uses into groups of at most `maxBytes` each (tensors split by rows when larger). */
-export function formGroups(uses: TensorUse[], maxBytes: number, align: number): Group[] {
+/**
+ * Splits the uses into groups of at most `maxBytes` each (tensors split by rows when larger). With
+ * `splitExperts`, every expert of a 3-D expert tensor becomes its own group, so a token uploads only
+ * the experts its router picks.
+ */
+export function formGroups(uses: TensorUse[], maxBytes: number, align: number, splitExperts = false): Group[] {
   const groups: Group[] = [];
   let cur: Group | null = null;
   const close = () => {
@@ -82,6 +88,11 @@ export function formGroups(uses: TensorUse[], maxBytes: number, align: number): 
   for (const u of uses) {
     const nBytes = u.rows * u.rowBytes;
     if (cur && (cur as Group).unit !== u.unit) close();
+    if (splitExperts && u.rowsPerExpert) {
+      close();
+      for (let r = 0; r < u.rows; r += u.rowsPerExpert) groups.push(...formGroups([{ ...u, rowsPerExpert: undefined, rows: u.rowsPerExpert, fileOffset: u.fileOffset + r * u.rowBytes }], maxBytes, align).map((g) => shiftRows(g, r)));
+      continue;
+    }
     if (up(nBytes, 4) <= maxBytes) {
       let g: Group = cur ?? open(u.unit);
       let off = g.pieces.length ? up(g.bytes, align) : 0;
@@ -109,6 +120,11 @@ export function formGroups(uses: TensorUse[], maxBytes: number, align: number): 
   close();
   groups.forEach((g, i) => (g.index = i));
   return groups;
+}
+
+/** The group with its pieces' rows counted from `r` (pieces of a part of a tensor). */
+function shiftRows(g: Group, r: number): Group {
+  return { ...g, pieces: g.pieces.map((p) => ({ ...p, row0: p.row0 + r })) };
 }
 
 /** Smallest slot that can hold every tensor, splitting by rows where possible (1 row minimum). */
@@ -142,7 +158,7 @@ export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan 
   }
   const largestUnit = Math.max(...unitBytes);
   const slotBytes = Math.max(minSlot, Math.min(largestUnit, o.maxBindingBytes, Math.floor(o.budgetBytes / (2 * K) / o.align) * o.align));
-  const groups = formGroups(uses, slotBytes, o.align);
+  const groups = formGroups(uses, slotBytes, o.align, true);
   let left = o.budgetBytes - K * slotBytes;
   let residentBytes = 0;
   let streamedBytes = 0;

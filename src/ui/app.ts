@@ -1,13 +1,16 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
-import { createEngine } from '../index.ts';
+import { CACHE_SCHEME, createEngine } from '../index.ts';
 import type { Engine, EngineStats, LoadProgress, ModelInfo } from '../api.ts';
 import { LayerstreamError, reviveError } from '../errors.ts';
 import { baseStyles } from './styles.ts';
 import { DEFAULT_MODEL, type LoadRequest } from './model-picker.ts';
 import type { GenerateSettings } from './generate-panel.ts';
 import type { GenerationStatus } from './output.ts';
+import type { StorageTier } from './memory-panel.ts';
+import { ModelStore, findCachedModel, type ModelAction } from './model-store.ts';
 import './model-picker.ts';
+import './model-manager.ts';
 import './model-info.ts';
 import './progress.ts';
 import './generate-panel.ts';
@@ -27,6 +30,11 @@ interface ShownError {
 function isAbort(e: unknown): boolean {
   if (e instanceof LayerstreamError) return e.code === 'aborted';
   return (e as { name?: string } | null)?.name === 'AbortError';
+}
+
+/** A drag that carries files (not text or a link from the page). */
+function hasFiles(e: DragEvent): boolean {
+  return !!e.dataTransfer && Array.from(e.dataTransfer.types).includes('Files');
 }
 
 /**
@@ -116,6 +124,37 @@ export class LsApp extends LitElement {
         position: sticky;
         top: var(--ls-gap-m);
       }
+      .drop-zone {
+        position: fixed;
+        inset: 0;
+        z-index: 100;
+        display: grid;
+        place-items: center;
+        padding: var(--ls-gap-l);
+        background: rgba(246, 247, 249, 0.82);
+        backdrop-filter: blur(2px);
+        /* the drag keeps targeting the page below; the window listeners handle it */
+        pointer-events: none;
+      }
+      .drop-card {
+        display: grid;
+        justify-items: center;
+        gap: 6px;
+        max-width: 26rem;
+        padding: 28px 36px;
+        border: 2px dashed var(--ls-accent);
+        border-radius: var(--ls-radius);
+        background: var(--ls-surface);
+        box-shadow: 0 8px 30px rgba(16, 24, 40, 0.12);
+        text-align: center;
+      }
+      .drop-card strong {
+        font-size: 1.05rem;
+      }
+      .drop-card span {
+        color: var(--ls-muted);
+        font-size: 0.88rem;
+      }
       footer {
         margin-top: var(--ls-gap-l);
         font-size: 0.78rem;
@@ -151,6 +190,19 @@ export class LsApp extends LitElement {
   @state() private loadingLabel = '';
   @state() private progress: LoadProgress | null = null;
   @state() private error: ShownError | null = null;
+  /** the `model` string of the loaded engine (a URL or opfs:<id>): matches it to its cached copy */
+  @state() private loadedModel: string | null = null;
+  /** files are being dragged over the page: the drop zone shows */
+  @state() private dragging = false;
+
+  /** the browser's model storage (OPFS): list, estimate, downloads, imports */
+  private readonly store = new ModelStore();
+  private readonly onStoreChange = () => this.requestUpdate();
+  private readonly onFocus = () => void this.store.refresh();
+  /** dragenter/dragleave pairs seen while files are dragged over the page */
+  private dragDepth = 0;
+  /** the import of the load in progress, aborted when another load starts */
+  private importController: AbortController | null = null;
 
   @state() private status: GenerationStatus = 'idle';
   @state() private shownPrompt = '';
@@ -171,6 +223,14 @@ export class LsApp extends LitElement {
   connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('pagehide', this.onPageHide);
+    window.addEventListener('focus', this.onFocus);
+    window.addEventListener('dragenter', this.onDragEnter);
+    window.addEventListener('dragover', this.onDragOver);
+    window.addEventListener('dragleave', this.onDragLeave);
+    window.addEventListener('drop', this.onDrop);
+    this.store.addEventListener('change', this.onStoreChange);
+    this.store.beforeDelete = (id) => this.releaseModel(id);
+    void this.store.refresh();
     // First open: load the embedded default model.
     if (!this.autoLoaded) {
       this.autoLoaded = true;
@@ -181,7 +241,87 @@ export class LsApp extends LitElement {
   disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener('pagehide', this.onPageHide);
+    window.removeEventListener('focus', this.onFocus);
+    window.removeEventListener('dragenter', this.onDragEnter);
+    window.removeEventListener('dragover', this.onDragOver);
+    window.removeEventListener('dragleave', this.onDragLeave);
+    window.removeEventListener('drop', this.onDrop);
+    this.store.removeEventListener('change', this.onStoreChange);
+    this.store.beforeDelete = null;
     this.abortController?.abort();
+  }
+
+  private readonly onDragEnter = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    this.dragDepth++;
+    this.dragging = true;
+  };
+
+  private readonly onDragOver = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault(); // allows the drop (the default opens the file in the tab)
+    e.dataTransfer!.dropEffect = 'copy';
+    this.dragging = true;
+  };
+
+  private readonly onDragLeave = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    this.dragDepth = Math.max(0, this.dragDepth - 1);
+    if (this.dragDepth === 0 || e.relatedTarget === null) {
+      this.dragDepth = 0;
+      this.dragging = false;
+    }
+  };
+
+  private readonly onDrop = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    this.dragDepth = 0;
+    this.dragging = false;
+    const files = Array.from(e.dataTransfer?.files ?? []);
+    const file = files.find((f) => /\.gguf$/i.test(f.name));
+    if (!file) {
+      this.error = {
+        heading: 'Not a GGUF file',
+        message: `Drop a .gguf model file to import and load it${files.length ? ` (got ${files.map((f) => f.name).join(', ')})` : ''}.`,
+        code: 'not_gguf',
+      };
+      return;
+    }
+    void this.load({ model: file, label: file.name, gpuBudgetBytes: this.pickerBudget() });
+  };
+
+  /** The GPU budget typed in the picker (undefined = automatic, also when it is not a valid number). */
+  private pickerBudget(): number | undefined {
+    return this.renderRoot.querySelector('ls-model-picker')?.gpuBudgetBytes() ?? undefined;
+  }
+
+  /** Before a cached model is deleted: unloads the engine if it reads that model (its OPFS file is open). */
+  private async releaseModel(id: string): Promise<void> {
+    const model = this.store.models.find((m) => m.id === id);
+    if (model && this.loadedModel && findCachedModel([model], this.loadedModel)) await this.unload();
+  }
+
+  /** Stops generation and disposes the engine; no model is loaded afterwards. */
+  private async unload(): Promise<void> {
+    ++this.loadSeq; // a load still in flight is discarded when it finishes
+    this.loading = false;
+    this.progress = null;
+    this.abortController?.abort();
+    await this.generation?.catch(() => {});
+    const engine = this.engine;
+    this.engine = null;
+    this.info = null;
+    this.stats = null;
+    this.loadedModel = null;
+    this.resetOutput();
+    document.title = 'layerstream';
+    if (engine) await engine.dispose().catch((e: unknown) => console.warn('dispose() failed', e));
+  }
+
+  private onModelAction(e: CustomEvent<ModelAction>): void {
+    this.store.perform(e.detail);
   }
 
   private showError(heading: string, e: unknown): void {
@@ -204,6 +344,8 @@ export class LsApp extends LitElement {
 
   private async load(request: LoadRequest): Promise<void> {
     const seq = ++this.loadSeq;
+    this.importController?.abort();
+    this.importController = null;
     this.error = null;
     this.loading = true;
     this.loadingLabel = request.label;
@@ -216,13 +358,33 @@ export class LsApp extends LitElement {
     this.engine = null;
     this.info = null;
     this.stats = null;
+    this.loadedModel = null;
     this.resetOutput();
     if (previous) await previous.dispose().catch((e: unknown) => console.warn('dispose() failed', e));
     if (seq !== this.loadSeq) return;
 
     try {
+      let model = request.model;
+      if (typeof model !== 'string') {
+        // A local file is imported into browser storage first, then loaded from there: it stays
+        // available (and listed in the model manager) after a reload, without picking it again.
+        const file = model instanceof File ? model : new File([model], request.label);
+        const controller = new AbortController();
+        this.importController = controller;
+        this.progress = { phase: 'import', loadedBytes: 0, totalBytes: file.size };
+        const cached = await this.store.importFile(file, {
+          signal: controller.signal,
+          onProgress: (p) => {
+            if (seq === this.loadSeq) this.progress = { phase: 'import', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes };
+          },
+        });
+        if (this.importController === controller) this.importController = null;
+        if (seq !== this.loadSeq) return;
+        model = CACHE_SCHEME + cached.id;
+        this.progress = { phase: 'header', loadedBytes: 0, totalBytes: 0 };
+      }
       const engine: Engine = await createEngine({
-        model: request.model,
+        model,
         gpuBudgetBytes: request.gpuBudgetBytes,
         onProgress: (p: LoadProgress) => {
           if (seq === this.loadSeq) this.progress = { ...p };
@@ -233,17 +395,20 @@ export class LsApp extends LitElement {
         return;
       }
       this.engine = engine;
+      this.loadedModel = model;
       this.info = engine.info;
       document.title = `${engine.info.name || request.label} · layerstream`;
       await this.refreshStats(engine);
     } catch (e) {
       if (seq !== this.loadSeq) return;
-      this.showError(`Loading ${request.label} failed`, e);
+      if (!isAbort(e)) this.showError(`Loading ${request.label} failed`, e);
     } finally {
       if (seq === this.loadSeq) {
         this.loading = false;
         this.progress = null;
       }
+      // a URL load fills the cache and every load marks its model used
+      void this.store.refresh();
     }
   }
 
@@ -304,6 +469,8 @@ export class LsApp extends LitElement {
     } finally {
       this.abortController = null;
       if (engine === this.engine) await this.refreshStats(engine);
+      // streamed weights of a partly cached URL model are stored as they are read
+      void this.store.refresh();
     }
   }
 
@@ -323,9 +490,29 @@ export class LsApp extends LitElement {
     </svg>`;
   }
 
+  private storageTier(): StorageTier | null {
+    if (!this.loadedModel || !this.stats) return null;
+    return { source: this.loadedModel, model: findCachedModel(this.store.models, this.loadedModel), estimate: this.store.estimate };
+  }
+
+  private dropZone() {
+    return html`<div class="drop-zone" data-testid="drop-zone" role="status" aria-live="polite">
+      <div class="drop-card">
+        <svg width="36" height="36" viewBox="0 0 24 24" fill="none" stroke="var(--ls-accent)" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+          <path d="M12 3v12" />
+          <path d="m7 10 5 5 5-5" />
+          <path d="M4 17v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2" />
+        </svg>
+        <strong>Drop a .gguf file to load it</strong>
+        <span>It is imported into this browser's storage (OPFS), so it is still here after a reload.</span>
+      </div>
+    </div>`;
+  }
+
   render() {
     const running = this.status === 'generating';
     const p = this.progress;
+    const store = this.store;
     return html`
       <header>
         <div class="brand">${this.logo()}<h1>layerstream</h1></div>
@@ -349,6 +536,19 @@ export class LsApp extends LitElement {
                 : html`<ls-model-info .info=${this.info}></ls-model-info>`}
             </div>
           </section>
+          <section class="card" aria-label="Stored models">
+            <ls-model-manager
+              .models=${store.models}
+              .estimate=${store.estimate}
+              .transfers=${store.transfers}
+              .notice=${store.notice}
+              ?listed=${store.listed}
+              .loadedModel=${this.loadedModel}
+              ?loading=${this.loading}
+              @ls-model-action=${this.onModelAction}
+              @ls-load=${(e: CustomEvent<LoadRequest>) => void this.load({ ...e.detail, gpuBudgetBytes: e.detail.gpuBudgetBytes ?? this.pickerBudget() })}
+            ></ls-model-manager>
+          </section>
           <section class="card" aria-label="Generate">
             <ls-generate-panel
               ?ready=${!!this.engine && !this.loading}
@@ -370,10 +570,11 @@ export class LsApp extends LitElement {
           </section>
         </main>
         <aside class="card" aria-label="GPU memory">
-          <ls-memory-panel .stats=${this.stats}></ls-memory-panel>
+          <ls-memory-panel .stats=${this.stats} .storage=${this.storageTier()}></ls-memory-panel>
         </aside>
       </div>
-      <footer>Models are read with HTTP Range requests or file slices, never fetched whole; prompts and output stay in this tab.</footer>
+      <footer>Models are read with HTTP Range requests and kept in this browser's storage (OPFS), never fetched whole; prompts and output stay in this tab.</footer>
+      ${this.dragging ? this.dropZone() : ''}
     `;
   }
 }

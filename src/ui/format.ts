@@ -45,3 +45,47 @@ export function formatTensorTypes(types: Record<string, number>): string {
   const entries = Object.entries(types).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   return entries.length ? entries.map(([t, n]) => `${t} ×${n}`).join(', ') : '–';
 }
+
+/** Transfer rate: 3.2 MiB/s; 0 or non-finite → "–". */
+export function formatBytesPerSecond(bytesPerSecond: number | null | undefined): string {
+  if (bytesPerSecond == null || !Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return '–';
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** Seconds left: "<1 s", "42 s", "3 min 5 s", "1 h 12 min"; unknown (Infinity, NaN) → "–". */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return '–';
+  if (seconds < 1) return '<1 s';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+  const h = Math.floor(m / 60);
+  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+}
+
+/** A past moment relative to `now` (ms since epoch): "just now", "5 min ago", "3 h ago", "yesterday", "4 days ago", then a date. */
+export function formatRelativeTime(ms: number | null | undefined, now = Date.now()): string {
+  if (ms == null || !Number.isFinite(ms) || ms <= 0) return '–';
+  const s = Math.max(0, (now - ms) / 1000);
+  if (s < 45) return 'just now';
+  const min = Math.round(s / 60);
+  if (min < 60) return `${min} min ago`;
+  const h = Math.round(min / 60);
+  if (h < 24) return `${h} h ago`;
+  const d = Math.round(h / 24);
+  if (d === 1) return 'yesterday';
+  if (d < 30) return `${d} days ago`;
+  return new Date(ms).toLocaleDateString('en-US', { year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+/** Where a model came from, for display: "host/path/name.gguf" (no scheme, query or fragment). */
+export function formatSource(url: string | null | undefined): string {
+  if (!url) return 'local file';
+  try {
+    const u = new URL(url);
+    return `${u.host}${decodeURIComponent(u.pathname)}`;
+  } catch {
+    return url;
+  }
+}

@@ -1,12 +1,23 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { EngineStats } from '../api.ts';
+import type { CachedModel, EngineStats, StorageEstimate } from '../api.ts';
+import { CACHE_SCHEME } from '../index.ts';
 import { baseStyles } from './styles.ts';
-import { formatBytes, formatCount, formatPercent, formatRate } from './format.ts';
+import { formatBytes, formatBytesOf, formatCount, formatPercent, formatRate } from './format.ts';
+
+/** Where the loaded model's bytes live below the GPU: the browser's storage (OPFS) and the server. */
+export interface StorageTier {
+  /** the `model` string the engine was loaded from: a URL or `opfs:<id>` */
+  source: string;
+  /** its entry in the OPFS model cache; null when it is not cached */
+  model: CachedModel | null;
+  estimate: StorageEstimate | null;
+}
 
 /**
  * GPU memory and streaming, drawn from `engine.stats()`: the weight budget split into resident
  * weights / pool slots / free, KV cache and scratch, one cell per layer (resident or streamed),
+ * the storage tier the weights are read from (OPFS bytes stored of the model, the origin's quota),
  * upload traffic and throughput.
  */
 @customElement('ls-memory-panel')
@@ -129,10 +140,24 @@ export class LsMemoryPanel extends LitElement {
       .placeholder {
         font-size: 0.85rem;
       }
+      .bar.thin {
+        height: 8px;
+      }
+      .stored {
+        background: var(--ls-ok);
+      }
+      .remote {
+        background: var(--ls-free);
+      }
+      .tier-where {
+        overflow-wrap: anywhere;
+      }
     `,
   ];
 
   @property({ attribute: false }) stats: EngineStats | null = null;
+  /** the storage tier of the loaded model; null hides the section */
+  @property({ attribute: false }) storage: StorageTier | null = null;
 
   private budget(s: EngineStats) {
     const poolBytes = s.poolSlots * s.poolSlotBytes;
@@ -181,6 +206,54 @@ export class LsMemoryPanel extends LitElement {
     `;
   }
 
+  private storageTier(t: StorageTier) {
+    const m = t.model;
+    const e = t.estimate;
+    const fromUrl = !t.source.startsWith(CACHE_SCHEME);
+    const stored = m?.downloadedBytes ?? 0;
+    const size = m?.sizeBytes ?? 0;
+    const remote = Math.max(0, size - stored);
+    const where = !m
+      ? fromUrl
+        ? 'server, not cached'
+        : 'OPFS (entry missing)'
+      : m.complete
+        ? 'OPFS, no network'
+        : 'server → OPFS as read';
+    const pct = (b: number) => `${(size > 0 && b > 0 ? Math.max(0.8, (b / size) * 100) : 0).toFixed(2)}%`;
+    return html`
+      <div class="group" data-testid="mem-storage">
+        <h3>Storage tier <span class="muted tier-where">· <span data-testid="mem-storage-source">${where}</span></span></h3>
+        ${m
+          ? html`<div
+                class="bar thin"
+                role="img"
+                aria-label=${`Model in browser storage: ${formatBytesOf(stored, size)}${remote ? `, ${formatBytes(remote)} still on the server` : ''}`}
+              >
+                <div class="stored" style="width: ${pct(stored)}" title="stored in OPFS ${formatBytes(stored)}"></div>
+                <div class="remote" style="flex: 1" title=${remote ? `still on the server ${formatBytes(remote)}` : ''}></div>
+              </div>
+              <div class="legend">
+                <div>
+                  <span><span class="swatch stored"></span>Model in OPFS</span>
+                  <span class="num" data-testid="mem-storage-stored">${formatBytesOf(stored, size)}</span>
+                </div>
+                ${remote
+                  ? html`<div><span><span class="swatch free"></span>Read from the server</span><span class="num">${formatBytes(remote)}</span></div>`
+                  : ''}
+              </div>`
+          : html`<div class="placeholder muted">${fromUrl ? 'Weights are read from the server with Range requests (browser storage unavailable or too full).' : ''}</div>`}
+        ${e
+          ? html`<dl>
+              <div><dt>Site storage</dt><dd class="num" data-testid="mem-storage-quota">${formatBytesOf(e.usageBytes, e.quotaBytes)} · ${formatPercent(e.quotaBytes > 0 ? e.usageBytes / e.quotaBytes : 0)}</dd></div>
+              <div><dt>All models</dt><dd class="num">${formatBytes(e.modelBytes)}</dd></div>
+              <div><dt>Persisted</dt><dd class="num">${e.persisted ? 'yes' : 'no'}</dd></div>
+            </dl>`
+          : ''}
+      </div>
+    `;
+  }
+
   render() {
     const s = this.stats;
     if (!s) {
@@ -207,6 +280,7 @@ export class LsMemoryPanel extends LitElement {
           <div><dt>Context</dt><dd class="num">${formatCount(s.contextTokens)} / ${formatCount(s.contextLength)} tokens</dd></div>
         </dl>
         ${this.layers(s)}
+        ${this.storage ? this.storageTier(this.storage) : ''}
         <div class="group">
           <h3>Streaming &amp; speed</h3>
           <dl>

@@ -159,6 +159,11 @@ export class LsModelPicker extends LitElement {
     if (this.problem?.field === 'budget') this.problem = null;
   }
 
+  /** The budget typed so far, in bytes: undefined when empty or not a valid number (= automatic). */
+  gpuBudgetBytes(): number | undefined {
+    return this.budgetBytes() ?? undefined;
+  }
+
   /** Budget field → bytes; undefined when empty; null when invalid. */
   private budgetBytes(): number | undefined | null {
     const text = this.budget.trim();

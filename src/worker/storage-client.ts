@@ -77,15 +77,25 @@ export async function downloadModel(url: string, o: DownloadOptions = {}): Promi
   const abs = new URL(url, globalThis.location?.href).href;
   const plan = await call(() => storage().planDownload(abs));
   await reserve(`downloading ${abs}`, plan.totalBytes - plan.storedBytes);
+  const onBytes = progressTracker(plan.id, plan.storedBytes, plan.totalBytes, o.onProgress);
+  onBytes(0);
+  return inWorker(o.signal, `download of ${abs}`, (id) => storage().download(id, plan, o.sha256, Comlink.proxy(onBytes)));
+}
+
+/**
+ * Runs a cancellable worker call: an abort before the call is a LayerstreamError('aborted'), one
+ * during it reaches the worker (the abort message follows the call on the same port).
+ */
+async function inWorker<R>(signal: AbortSignal | undefined, what: string, start: (id: number) => Promise<R>): Promise<R> {
+  if (signal?.aborted) throw new LayerstreamError('aborted', `${what} aborted`);
   const id = nextId++;
+  const pending = call(() => start(id));
   const onAbort = () => void storage().abort(id);
-  o.signal?.addEventListener('abort', onAbort);
+  signal?.addEventListener('abort', onAbort);
   try {
-    const onBytes = progressTracker(plan.id, plan.storedBytes, plan.totalBytes, o.onProgress);
-    onBytes(0);
-    return await call(() => storage().download(id, plan, o.sha256, Comlink.proxy(onBytes)));
+    return await pending;
   } finally {
-    o.signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -97,12 +107,5 @@ export async function downloadModel(url: string, o: DownloadOptions = {}): Promi
 export async function importModel(file: Blob, o: { name?: string; onProgress?: (p: DownloadProgress) => void; signal?: AbortSignal } = {}): Promise<CachedModel> {
   const name = o.name ?? (file instanceof File ? file.name : 'model.gguf');
   await reserve(`importing ${name}`, file.size);
-  const id = nextId++;
-  const onAbort = () => void storage().abort(id);
-  o.signal?.addEventListener('abort', onAbort);
-  try {
-    return await call(() => storage().importBlob(id, file, name, Comlink.proxy(progressTracker(name, 0, file.size, o.onProgress))));
-  } finally {
-    o.signal?.removeEventListener('abort', onAbort);
-  }
+  return inWorker(o.signal, `import of ${name}`, (id) => storage().importBlob(id, file, name, Comlink.proxy(progressTracker(name, 0, file.size, o.onProgress))));
 }
