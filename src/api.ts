@@ -74,6 +74,10 @@ export interface EngineStats {
   ramBytesUsed: number;
   /** weight bytes read from storage (disk / network) during the last forward pass */
   bytesReadLastToken: number;
+  /** ms the last forward pass waited for streamed bytes or a free pool slot */
+  streamWaitMsLastToken: number;
+  /** bytes uploaded per second of the last forward pass (the streaming rate achieved) */
+  streamBytesPerSecond: number;
   /** GPU buffers the engine has created since load began (all at load: it stays constant per token) */
   gpuBuffersCreated: number;
 }

@@ -38,6 +38,8 @@ test('synth-gemma2 (26 layers): the same tokens at every budget; budget and buff
     for (const s of r.perToken) {
       expect(s.weightBytesOnGpu).toBeLessThanOrEqual(budget);
       expect(s.bytesUploadedLastToken).toBeGreaterThan(0);
+      expect(s.streamBytesPerSecond).toBeGreaterThan(0);
+      expect(s.streamWaitMsLastToken).toBeGreaterThanOrEqual(0);
       expect(s.gpuBuffersCreated, 'no GPU buffer created after the first token').toBe(first.gpuBuffersCreated);
     }
   }

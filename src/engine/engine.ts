@@ -114,7 +114,10 @@ export class EngineCore {
     if (!isGpuType(embd.type.name)) throw new LayerstreamError('unsupported_tensor_type', `unsupported tensor type ${embd.type.name} in token_embd.weight`);
 
     const ctx = Math.max(1, Math.min(o.contextLength ?? 2048, h.contextLength));
-    const tMax = Math.max(1, Math.min(o.maxBatch ?? 32, ctx));
+    const nHeadForScores = (h as BaseHParams & { nHead?: number }).nHead ?? 1;
+    // the attention score scratch is [n_head, tMax, ctx]: keep it within one binding for long contexts
+    const scoreRows = Math.floor(device.limits.maxStorageBufferBindingSize / (nHeadForScores * ctx * 4));
+    const tMax = Math.max(1, Math.min(o.maxBatch ?? 32, ctx, scoreRows));
     const limits = device.limits;
     const plan = planResidency(uses, {
       budgetBytes: o.gpuBudgetBytes ?? defaultGpuBudget(),
@@ -129,7 +132,6 @@ export class EngineCore {
     const buf = (label: string, bytes: number) => device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage });
     const a: Record<string, BufView> = {};
     for (const [name, width] of Object.entries(arch.activations(h))) a[name] = { buffer: buf(name, tMax * width * 4) };
-    const nHead = (h as BaseHParams & { nHead?: number }).nHead ?? 1;
     const ones = buf('ones', 4096 * 4);
     device.queue.writeBuffer(ones, 0, new Float32Array(4096).fill(1));
     const tokenWeightStride = Math.ceil((tMax * 4) / limits.minStorageBufferOffsetAlignment) * limits.minStorageBufferOffsetAlignment;
@@ -137,7 +139,7 @@ export class EngineCore {
       a,
       kCache: Array.from({ length: h.nLayers }, (_, l) => buf(`k cache ${l}`, ctx * h.kvWidth * 4)),
       vCache: Array.from({ length: h.nLayers }, (_, l) => buf(`v cache ${l}`, ctx * h.kvWidth * 4)),
-      scores: buf('attention scores', nHead * tMax * ctx * 4),
+      scores: buf('attention scores', nHeadForScores * tMax * ctx * 4),
       embRows: buf('embedding rows', tMax * (embd.nBytes / embd.ne[1])),
       ones,
       tokenWeights: buf('token weights', Math.max(1, h.nExpert) * tokenWeightStride),
@@ -346,6 +348,8 @@ export class EngineCore {
       ramBudgetBytes: this.store.ramBudgetBytes,
       ramBytesUsed: this.store.ramBytesUsed,
       bytesReadLastToken: this.store.bytesReadLastPass,
+      streamWaitMsLastToken: this.store.waitMsLastPass,
+      streamBytesPerSecond: this.store.passMsLast > 0 ? this.store.bytesLastPass / (this.store.passMsLast / 1000) : 0,
       gpuBuffersCreated: this.buffersCreated(),
       contextLength: b.ctx,
     };

@@ -26,9 +26,12 @@ export class WeightStore {
   bytesThisPass = 0;
   /** bytes read from the byte source (disk or network) in the current pass */
   bytesReadThisPass = 0;
-  /** the same two counters for the last finished pass (what stats report: a pass may be running) */
+  /** the same counters for the last finished pass (what stats report: a pass may be running) */
   bytesLastPass = 0;
   bytesReadLastPass = 0;
+  waitMsLastPass = 0;
+  passMsLast = 0;
+  private passStart = 0;
   /**
    * The RAM tier: bytes of streamed groups kept in memory, least recently used evicted first, up to
    * ramBudgetBytes — the page cache of llama.cpp's mmap design, between the disk and the GPU.
@@ -194,12 +197,15 @@ export class WeightStore {
     this.bytesThisPass = 0;
     this.bytesReadThisPass = 0;
     this.waitMsThisPass = 0;
+    this.passStart = performance.now();
   }
 
   /** Ends a forward pass: publishes its counters. */
   endPass(): void {
     this.bytesLastPass = this.bytesThisPass;
     this.bytesReadLastPass = this.bytesReadThisPass;
+    this.waitMsLastPass = this.waitMsThisPass;
+    this.passMsLast = performance.now() - this.passStart;
   }
 
   tensorInfo(name: string): GGUFTensorInfo | undefined {
