@@ -78,6 +78,7 @@ async function gateChunks(page: Page, url: string, o: { fail?: (start: number) =
 }
 
 async function generate(page: Page, prompt: string, maxTokens: number): Promise<string> {
+  await page.getByTestId('tab-complete').click(); // the raw-completion view (Chat is the default tab)
   await page.getByTestId('prompt').fill(prompt);
   await page.getByTestId('max-tokens').fill(String(maxTokens));
   await page.getByTestId('temperature').fill('0');

@@ -54,6 +54,7 @@ function cachedUrls(page: Page): Promise<Record<string, string[]>> {
 }
 
 async function generateGreedy(page: Page, maxTokens: number): Promise<string> {
+  await page.getByTestId('tab-complete').click(); // the raw-completion view (Chat is the default tab)
   await page.getByTestId('prompt').fill(PROMPT);
   await page.getByTestId('max-tokens').fill(String(maxTokens));
   await page.getByTestId('temperature').fill('0');

@@ -22,6 +22,8 @@ async function openWithDefaultModel(page: Page): Promise<void> {
   await page.goto('/');
   await expect(page.getByRole('heading', { name: 'layerstream' })).toBeVisible();
   await expect(page.getByTestId('generate')).toBeEnabled({ timeout: 60_000 });
+  // the raw-completion view is the second tab (Chat is the default)
+  await page.getByTestId('tab-complete').click();
   expect(errors).toEqual([]);
 }
 

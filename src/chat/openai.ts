@@ -164,6 +164,7 @@ async function* generateText(b: ChatBackend, prompt: number[], gen: Omit<Generat
   const ac = new AbortController();
   const onAbort = () => ac.abort();
   signal?.addEventListener('abort', onAbort);
+  if (signal?.aborted) ac.abort(); // aborted while the prompt was being prepared
   const { tokens, result } = b.stream({ ...gen, prompt, signal: ac.signal });
   const stop = new StopMatcher(stops);
   let completion = 0;

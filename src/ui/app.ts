@@ -9,10 +9,12 @@ import type { GenerateSettings } from './generate-panel.ts';
 import type { GenerationStatus } from './output.ts';
 import type { StorageTier } from './memory-panel.ts';
 import { ModelStore, findCachedModel, type ModelAction } from './model-store.ts';
+import { ChatSession, type ChatAction } from './chat-session.ts';
 import './model-picker.ts';
 import './model-manager.ts';
 import './model-info.ts';
 import './progress.ts';
+import './chat-view.ts';
 import './generate-panel.ts';
 import './output.ts';
 import './memory-panel.ts';
@@ -31,6 +33,12 @@ function isAbort(e: unknown): boolean {
   if (e instanceof LayerstreamError) return e.code === 'aborted';
   return (e as { name?: string } | null)?.name === 'AbortError';
 }
+
+type Tab = 'chat' | 'complete';
+const TABS: { id: Tab; label: string }[] = [
+  { id: 'chat', label: 'Chat' },
+  { id: 'complete', label: 'Complete' },
+];
 
 /** A drag that carries files (not text or a link from the page). */
 function hasFiles(e: DragEvent): boolean {
@@ -120,6 +128,45 @@ export class LsApp extends LitElement {
         padding-top: var(--ls-gap-m);
         border-top: 1px solid var(--ls-border);
       }
+      .tabs {
+        display: inline-flex;
+        justify-self: start;
+        gap: 2px;
+        padding: 3px;
+        border: 1px solid var(--ls-border);
+        border-radius: 10px;
+        background: var(--ls-free);
+      }
+      .tabs button {
+        min-width: 6.5rem;
+        padding: 6px 16px;
+        border: 1px solid transparent;
+        border-radius: 8px;
+        background: transparent;
+        color: var(--ls-muted);
+        font-weight: 600;
+      }
+      .tabs button:hover:not(:disabled) {
+        background: rgba(255, 255, 255, 0.6);
+        color: var(--ls-text);
+      }
+      .tabs button[aria-selected='true'] {
+        background: var(--ls-surface);
+        border-color: var(--ls-border);
+        color: var(--ls-text);
+        box-shadow: 0 1px 2px rgba(16, 24, 40, 0.08);
+      }
+      .tabs .busy {
+        width: 7px;
+        height: 7px;
+        border-radius: 50%;
+        background: var(--ls-accent);
+      }
+      [role='tabpanel'] {
+        display: grid;
+        gap: var(--ls-gap-m);
+        min-width: 0;
+      }
       aside.card {
         position: sticky;
         top: var(--ls-gap-m);
@@ -179,6 +226,13 @@ export class LsApp extends LitElement {
         h1 {
           font-size: 1.25rem;
         }
+        .tabs {
+          justify-self: stretch;
+        }
+        .tabs button {
+          flex: 1;
+          min-width: 0;
+        }
       }
     `,
   ];
@@ -210,6 +264,12 @@ export class LsApp extends LitElement {
   @state() private tokenCount = 0;
   @state() private tokensPerSecond = 0;
   @state() private sampling = '';
+  /** the view in the main column: chat (default) or raw completion */
+  @state() private tab: Tab = 'chat';
+
+  /** the conversation of the chat view and its generations */
+  private readonly chat = new ChatSession();
+  private readonly onChatChange = () => this.requestUpdate();
 
   private readonly hasWebGPU = typeof navigator !== 'undefined' && 'gpu' in navigator;
   /** bumped by every load; a finished load that is no longer the latest is discarded */
@@ -229,6 +289,13 @@ export class LsApp extends LitElement {
     window.addEventListener('dragleave', this.onDragLeave);
     window.addEventListener('drop', this.onDrop);
     this.store.addEventListener('change', this.onStoreChange);
+    this.chat.addEventListener('change', this.onChatChange);
+    this.chat.onProgress = (final) => {
+      const engine = this.engine;
+      if (engine) void this.refreshStats(engine);
+      // streamed weights of a partly cached URL model are stored as they are read
+      if (final) void this.store.refresh();
+    };
     this.store.beforeDelete = (id) => this.releaseModel(id);
     void this.store.refresh();
     // First open: load the embedded default model.
@@ -249,6 +316,9 @@ export class LsApp extends LitElement {
     this.store.removeEventListener('change', this.onStoreChange);
     this.store.beforeDelete = null;
     this.abortController?.abort();
+    this.chat.removeEventListener('change', this.onChatChange);
+    this.chat.onProgress = null;
+    void this.chat.stop();
   }
 
   private readonly onDragEnter = (e: DragEvent) => {
@@ -310,6 +380,7 @@ export class LsApp extends LitElement {
     this.progress = null;
     this.abortController?.abort();
     await this.generation?.catch(() => {});
+    await this.chat.stop();
     const engine = this.engine;
     this.engine = null;
     this.info = null;
@@ -354,6 +425,7 @@ export class LsApp extends LitElement {
     // Stop any generation and release the previous model before loading the next.
     this.abortController?.abort();
     await this.generation?.catch(() => {});
+    await this.chat.stop();
     const previous = this.engine;
     this.engine = null;
     this.info = null;
@@ -422,7 +494,7 @@ export class LsApp extends LitElement {
   }
 
   private onGenerate(e: CustomEvent<GenerateSettings>): void {
-    if (!this.engine || this.loading || this.abortController) return;
+    if (!this.engine || this.loading || this.abortController || this.chat.running) return;
     this.generation = this.generate(this.engine, e.detail);
   }
 
@@ -478,6 +550,49 @@ export class LsApp extends LitElement {
     this.abortController?.abort();
   }
 
+  private onChatAction(e: CustomEvent<ChatAction>): void {
+    const a = e.detail;
+    // one generation at a time: the completion view's blocks a chat request (its button is off too)
+    const busy = this.loading || this.status === 'generating';
+    if ((a.type === 'send' || a.type === 'regenerate' || a.type === 'edit') && busy) return;
+    if (a.type !== 'stop' && a.type !== 'new') this.error = null;
+    this.chat.perform(this.loading ? null : this.engine, a);
+  }
+
+  private selectTab(tab: Tab): void {
+    this.tab = tab;
+  }
+
+  private onTabKey(e: KeyboardEvent): void {
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight' && e.key !== 'Home' && e.key !== 'End') return;
+    e.preventDefault();
+    const i = TABS.findIndex((t) => t.id === this.tab);
+    const next = e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : (i + (e.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length;
+    this.tab = TABS[next]!.id;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLButtonElement>(`#tab-${this.tab}`)?.focus());
+  }
+
+  private tabs() {
+    const chatRunning = this.chat.running;
+    const completeRunning = this.status === 'generating';
+    return html`<div class="tabs" role="tablist" aria-label="Mode" @keydown=${this.onTabKey}>
+      ${TABS.map(
+        (t) => html`<button
+          type="button"
+          role="tab"
+          id=${`tab-${t.id}`}
+          data-testid=${`tab-${t.id}`}
+          aria-selected=${this.tab === t.id ? 'true' : 'false'}
+          aria-controls=${`panel-${t.id}`}
+          tabindex=${this.tab === t.id ? '0' : '-1'}
+          @click=${() => this.selectTab(t.id)}
+        >
+          ${t.label}${(t.id === 'chat' ? chatRunning : completeRunning) && this.tab !== t.id ? html`<span class="busy" title="generating"></span>` : ''}
+        </button>`,
+      )}
+    </div>`;
+  }
+
   private onDismiss(): void {
     this.error = null;
   }
@@ -511,6 +626,7 @@ export class LsApp extends LitElement {
 
   render() {
     const running = this.status === 'generating';
+    const chatRunning = this.chat.running;
     const p = this.progress;
     const store = this.store;
     return html`
@@ -528,6 +644,40 @@ export class LsApp extends LitElement {
 
       <div class="layout">
         <main class="col">
+          ${this.tabs()}
+          <div role="tabpanel" id="panel-chat" aria-labelledby="tab-chat" ?hidden=${this.tab !== 'chat'}>
+            <section class="card" aria-label="Chat">
+              <ls-chat
+                .entries=${this.chat.entries}
+                ?running=${chatRunning}
+                ?ready=${!!this.engine && !this.loading && !running}
+                .modelName=${this.info?.name ?? ''}
+                .loadingLabel=${this.loading ? this.loadingLabel || 'the model' : ''}
+                @ls-chat-action=${this.onChatAction}
+              ></ls-chat>
+            </section>
+          </div>
+          <div role="tabpanel" id="panel-complete" aria-labelledby="tab-complete" ?hidden=${this.tab !== 'complete'}>
+            <section class="card" aria-label="Generate">
+              <ls-generate-panel
+                ?ready=${!!this.engine && !this.loading && !chatRunning}
+                ?running=${running}
+                .maxContext=${this.info?.contextLength ?? 0}
+                @ls-generate=${this.onGenerate}
+                @ls-stop=${this.onStop}
+              ></ls-generate-panel>
+            </section>
+            <section class="card" aria-label="Output">
+              <ls-output
+                .prompt=${this.shownPrompt}
+                .text=${this.generatedText}
+                .status=${this.status}
+                .tokenCount=${this.tokenCount}
+                .tokensPerSecond=${this.tokensPerSecond}
+                .sampling=${this.sampling}
+              ></ls-output>
+            </section>
+          </div>
           <section class="card model-card" aria-label="Model">
             <ls-model-picker ?loading=${this.loading} @ls-load=${(e: CustomEvent<LoadRequest>) => void this.load(e.detail)}></ls-model-picker>
             <div class="status">
@@ -548,25 +698,6 @@ export class LsApp extends LitElement {
               @ls-model-action=${this.onModelAction}
               @ls-load=${(e: CustomEvent<LoadRequest>) => void this.load({ ...e.detail, gpuBudgetBytes: e.detail.gpuBudgetBytes ?? this.pickerBudget() })}
             ></ls-model-manager>
-          </section>
-          <section class="card" aria-label="Generate">
-            <ls-generate-panel
-              ?ready=${!!this.engine && !this.loading}
-              ?running=${running}
-              .maxContext=${this.info?.contextLength ?? 0}
-              @ls-generate=${this.onGenerate}
-              @ls-stop=${this.onStop}
-            ></ls-generate-panel>
-          </section>
-          <section class="card" aria-label="Output">
-            <ls-output
-              .prompt=${this.shownPrompt}
-              .text=${this.generatedText}
-              .status=${this.status}
-              .tokenCount=${this.tokenCount}
-              .tokensPerSecond=${this.tokensPerSecond}
-              .sampling=${this.sampling}
-            ></ls-output>
           </section>
         </main>
         <aside class="card" aria-label="GPU memory">

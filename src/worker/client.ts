@@ -108,6 +108,7 @@ class RemoteEngine implements Engine, ChatBackend {
         wake?.();
       });
     result.catch(() => {}); // surfaced through the iteration; never an unhandled rejection
+    if (signal?.aborted) onAbort(); // the abort message follows the generate call on the same port
     async function* tokens(): AsyncGenerator<GeneratedToken> {
       try {
         for (;;) {
