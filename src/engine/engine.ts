@@ -11,7 +11,8 @@ import type { ByteSource } from '../storage/byte-source.ts';
 import { createTokenizer, type GGUFTokenizer } from '../tokenizer/index.ts';
 import { Forward, type Activations } from './forward.ts';
 import { planResidency, type TensorUse } from './residency.ts';
-import { logitAdjustments, rng, sample, sampleCandidates } from './sampler.ts';
+import { rng } from './sampler.ts';
+import { TokenPicker } from './token-picker.ts';
 import { WeightStore } from './weights.ts';
 
 export interface CoreOptions {
@@ -39,10 +40,7 @@ function commonPrefix(a: number[], b: number[]): number {
 }
 
 const GiB = 1024 ** 3;
-/** largest top-k selected on the GPU (beyond it the whole logit row is read back) */
-const MAX_GPU_TOP_K = 256;
-/** most logit adjustments (penalized or biased tokens) applied per token */
-const MAX_ADJUSTMENTS = 4096;
+
 const MiB = 1024 ** 2;
 
 /** Default weight budget: half the device memory the browser reports (capped at 4 GiB), at least 256 MiB. */
@@ -66,9 +64,7 @@ export class EngineCore {
   lastFinish: 'stop' | 'length' | 'abort' = 'stop';
   private lastPrefillTps = 0;
   private lastDecodeTps = 0;
-  private argmaxBuf: GPUBuffer;
-  private candidates: GPUBuffer;
-  private adjustBuf: GPUBuffer;
+  private picker: TokenPicker;
   private disposed = false;
 
   private constructor(
@@ -87,10 +83,7 @@ export class EngineCore {
     private readonly source: ByteSource,
     private readonly buffersCreated: () => number,
   ) {
-    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    this.argmaxBuf = device.createBuffer({ label: 'argmax', size: 16, usage });
-    this.candidates = device.createBuffer({ label: 'top-k candidates', size: MAX_GPU_TOP_K * 8, usage });
-    this.adjustBuf = device.createBuffer({ label: 'logit adjustments', size: MAX_ADJUSTMENTS * 16, usage });
+    this.picker = new TokenPicker(k, readback, f.a.logits, h.nVocab);
   }
 
   /**
@@ -216,13 +209,6 @@ export class EngineCore {
     return Array.from({ length: rows }, (_, i) => new Float32Array(data, i * n * 4, n));
   }
 
-  private async argmax(): Promise<number> {
-    this.k.argmax({ buffer: this.argmaxBuf }, this.f.a.logits, this.h.nVocab, 0);
-    this.k.recorder.flush();
-    const data = await this.readback.read(this.argmaxBuf, 0, 4);
-    return new Uint32Array(data)[0];
-  }
-
   /**
    * Logit rows [n_vocab] after each requested position of `tokens` (indices; default the last),
    * computed from an empty context.
@@ -247,40 +233,6 @@ export class EngineCore {
   }
 
   /**
-   * Picks the next token from the head's logit row: penalties and bias applied on the GPU, then the
-   * argmax (temperature 0) or a CPU draw among the GPU's top-k candidates — only with topK 0 (or
-   * above MAX_GPU_TOP_K) is the whole row read back.
-   */
-  private async next(req: CoreGenerateRequest, random: () => number, history: number[], generated: number[]): Promise<number> {
-    const n = this.h.nVocab;
-    const adj = logitAdjustments(history, generated, {
-      repetitionPenalty: req.repetitionPenalty ?? 1, lastN: 64,
-      presencePenalty: req.presencePenalty ?? 0, frequencyPenalty: req.frequencyPenalty ?? 0, logitBias: req.logitBias ?? {},
-    }).slice(0, MAX_ADJUSTMENTS);
-    if (adj.length) {
-      const data = new ArrayBuffer(adj.length * 16);
-      const u = new Uint32Array(data);
-      const f = new Float32Array(data);
-      adj.forEach((a, i) => ((u[4 * i] = a.token), (f[4 * i + 1] = a.rep), (f[4 * i + 2] = a.sub), (f[4 * i + 3] = a.add)));
-      this.device.queue.writeBuffer(this.adjustBuf, 0, data);
-      this.k.adjustLogits(this.f.a.logits, { buffer: this.adjustBuf }, adj.length, n, 0);
-    }
-    const temperature = req.temperature ?? 0;
-    if (temperature <= 0) return this.argmax();
-    const params = { temperature, topK: req.topK ?? 0, topP: req.topP ?? 1, minP: req.minP ?? 0 };
-    if (params.topK > 0 && params.topK <= MAX_GPU_TOP_K) {
-      this.k.topK({ buffer: this.candidates }, this.f.a.logits, n, 0, Math.min(params.topK, n));
-      this.k.recorder.flush();
-      const pairs = new Uint32Array(await this.readback.read(this.candidates, 0, Math.min(params.topK, n) * 8));
-      const ids = pairs.filter((_, i) => i % 2 === 0);
-      const values = new Float32Array(pairs.buffer).filter((_, i) => i % 2 === 1);
-      return sampleCandidates(ids, values, params, random);
-    }
-    const [row] = await this.readLogits(0, 1);
-    return sample(row, params, random);
-  }
-
-  /**
    * Generates up to maxTokens tokens after `tokens` (greedy when temperature is 0). Stops early at an
    * end-of-generation token (not yielded), a full context, or `signal` (checked before each token).
    */
@@ -301,7 +253,7 @@ export class EngineCore {
       await this.run(fresh, reuse, (s, n) => (s + n === fresh.length ? 'last' : 'none'));
       const history = [...req.tokens];
       const generated: number[] = [];
-      let tok = await this.next(req, random, history, generated);
+      let tok = await this.picker.pick(req, random, history, generated);
       this.lastPrefillTps = fresh.length / ((performance.now() - t0) / 1000);
       const tDecode = performance.now();
       let decoded = 0;
@@ -316,7 +268,7 @@ export class EngineCore {
         await this.run([tok], this.kvTokens.length, () => 'last');
         history.push(tok);
         generated.push(tok);
-        tok = await this.next(req, random, history, generated);
+        tok = await this.picker.pick(req, random, history, generated);
         decoded++;
         this.lastDecodeTps = decoded / ((performance.now() - tDecode) / 1000);
       }
@@ -329,7 +281,7 @@ export class EngineCore {
     const p = this.store.plan;
     const layerResidency = p.unitResident.slice(0, this.h.nLayers).map((r): 'resident' | 'streamed' => (r ? 'resident' : 'streamed'));
     const b = this.bufs;
-    const scratch = Object.values(b.a).reduce((s, v) => s + v.buffer.size, 0) + b.scores.size + b.embRows.size + b.ones.size + b.tokenWeights.size + this.k.bytes + this.readback.bytes + this.argmaxBuf.size + this.candidates.size + this.adjustBuf.size;
+    const scratch = Object.values(b.a).reduce((s, v) => s + v.buffer.size, 0) + b.scores.size + b.embRows.size + b.ones.size + b.tokenWeights.size + this.k.bytes + this.readback.bytes + this.picker.bytes;
     return {
       gpuBudgetBytes: p.budgetBytes,
       weightBytesOnGpu: this.store.gpuBytes,
