@@ -78,6 +78,10 @@ export interface EngineStats {
   streamWaitMsLastToken: number;
   /** bytes uploaded per second of the last forward pass (the streaming rate achieved) */
   streamBytesPerSecond: number;
+  /** mixture of experts, when streaming: GPU expert cache slots, and hits / misses since load */
+  expertCacheSlots: number;
+  expertCacheHits: number;
+  expertCacheMisses: number;
   /** GPU buffers the engine has created since load began (all at load: it stays constant per token) */
   gpuBuffersCreated: number;
 }

@@ -60,7 +60,7 @@ test('the RAM tier gives the same tokens and stops reading streamed weights from
   expect(on.perToken.at(-1).bytesUploadedLastToken).toBe(off.perToken.at(-1).bytesUploadedLastToken);
 });
 
-test('mixture of experts: streaming uploads only the experts the router picks', async ({ page }) => {
+test('mixture of experts: streaming uploads only the experts the router picks, through an LRU expert cache', async ({ page }) => {
   const ref = loadReference('synth-moe-Q4_K_M', 'f64');
   const size = statSync(new URL('../../shared/models/synth-moe-Q4_K_M.gguf', import.meta.url)).size;
   const resident = await run(page, 'synth-moe-Q4_K_M.gguf', ref.prompt_tokens, 6, {});
@@ -72,4 +72,8 @@ test('mixture of experts: streaming uploads only the experts the router picks', 
   // pinned + uploaded per token stays below the whole model: 2 of 8 experts per layer travel
   expect(s.weightBytesOnGpu + s.bytesUploadedLastToken).toBeLessThan(all);
   expect(s.layersStreamed).toBeGreaterThan(0);
+  // an LRU expert cache inside the budget serves the experts tokens keep choosing
+  expect(s.expertCacheSlots).toBeGreaterThan(0);
+  expect(s.expertCacheHits).toBeGreaterThan(0);
+  expect(s.expertCacheMisses).toBeGreaterThan(0);
 });

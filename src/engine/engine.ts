@@ -117,6 +117,7 @@ export class EngineCore {
       maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize, o.maxBindingBytes ?? Infinity),
       align: limits.minStorageBufferOffsetAlignment,
       nUnits: h.nLayers + 1,
+      expertWorkingSet: 3 * ((h as BaseHParams & { nExpertUsed?: number }).nExpertUsed ?? 0) * h.nLayers,
     });
     const store = new WeightStore(device, source, gguf.tensorByName, plan, o.ramBudgetBytes ?? 0);
     await store.uploadResident((d, t) => progress('upload', d, t), o.signal);
@@ -303,6 +304,9 @@ export class EngineCore {
       streamWaitMsLastToken: this.store.waitMsLastPass,
       streamBytesPerSecond: this.store.passMsLast > 0 ? this.store.bytesLastPass / (this.store.passMsLast / 1000) : 0,
       gpuBuffersCreated: this.buffersCreated(),
+      expertCacheSlots: p.expertSlots,
+      expertCacheHits: this.store.expertHits,
+      expertCacheMisses: this.store.expertMisses,
       contextLength: b.ctx,
     };
   }

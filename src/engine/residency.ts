@@ -42,8 +42,11 @@ export interface Group {
   /** bytes the group occupies (last piece end, padded to 4) */
   bytes: number;
   resident: boolean;
-  /** for streamed groups: which pool slot (ring position) it is uploaded into */
+  /** for streamed groups: which pool slot (ring position) it is uploaded into; -1 for expert groups
+   * served by the expert cache */
   slot: number;
+  /** one expert's slice of a 3-D expert tensor (streamed through the expert cache when there is one) */
+  expert?: boolean;
 }
 
 export interface ResidencyPlan {
@@ -51,6 +54,9 @@ export interface ResidencyPlan {
   /** number of streaming slots (0 when everything is resident) and bytes per slot */
   slots: number;
   slotBytes: number;
+  /** GPU expert cache (mixture of experts, LRU): slots and bytes per slot (0 when none) */
+  expertSlots: number;
+  expertSlotBytes: number;
   residentBytes: number;
   /** bytes uploaded per forward pass */
   streamedBytes: number;
@@ -68,6 +74,8 @@ export interface PlanOptions {
   nUnits: number;
   /** streaming slots when the model does not fit (2 lets one upload while the other computes) */
   ringSlots?: number;
+  /** mixture of experts: expert slices one token uses (3 × experts used × MoE layers) */
+  expertWorkingSet?: number;
 }
 
 const up = (n: number, a: number) => Math.ceil(n / a) * a;
@@ -90,7 +98,10 @@ export function formGroups(uses: TensorUse[], maxBytes: number, align: number, s
     if (cur && (cur as Group).unit !== u.unit) close();
     if (splitExperts && u.rowsPerExpert) {
       close();
-      for (let r = 0; r < u.rows; r += u.rowsPerExpert) groups.push(...formGroups([{ ...u, rowsPerExpert: undefined, rows: u.rowsPerExpert, fileOffset: u.fileOffset + r * u.rowBytes }], maxBytes, align).map((g) => shiftRows(g, r)));
+      for (let r = 0; r < u.rows; r += u.rowsPerExpert) {
+        const part = { ...u, rowsPerExpert: undefined, rows: u.rowsPerExpert, fileOffset: u.fileOffset + r * u.rowBytes };
+        groups.push(...formGroups([part], maxBytes, align).map((g) => ({ ...shiftRows(g, r), expert: true })));
+      }
       continue;
     }
     if (up(nBytes, 4) <= maxBytes) {
@@ -146,7 +157,7 @@ export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan 
   const unitBytes = new Array(o.nUnits).fill(0);
   for (const g of natural) if (g.unit >= 0) unitBytes[g.unit] += up(g.bytes, o.align);
   if (total <= o.budgetBytes) {
-    return { groups: natural, slots: 0, slotBytes: 0, residentBytes: total, streamedBytes: 0, budgetBytes: o.budgetBytes, unitResident: unitBytes.map(() => true) };
+    return { groups: natural, slots: 0, slotBytes: 0, expertSlots: 0, expertSlotBytes: 0, residentBytes: total, streamedBytes: 0, budgetBytes: o.budgetBytes, unitResident: unitBytes.map(() => true) };
   }
   const minSlot = up(minSlotBytes(uses), o.align);
   const minBudget = K * minSlot;
@@ -160,13 +171,28 @@ export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan 
   const slotBytes = Math.max(minSlot, Math.min(largestUnit, o.maxBindingBytes, Math.floor(o.budgetBytes / (2 * K) / o.align) * o.align));
   const groups = formGroups(uses, slotBytes, o.align, true);
   let left = o.budgetBytes - K * slotBytes;
+  // Mixture of experts: an LRU cache of expert slices, so experts that a run of tokens keeps choosing
+  // stay on the GPU. It only pays once it holds one token's working set (below that, LRU over a
+  // cyclic pass evicts each slice just before it is needed again), so it gets at least that, up to
+  // half of what the ring leaves — or nothing, and experts stream through the ring.
+  const expertGroups = groups.filter((g) => g.expert);
+  const expertSlotBytes = expertGroups.length ? Math.max(...expertGroups.map((g) => up(g.bytes, o.align))) : 0;
+  const workingSet = o.expertWorkingSet ?? 0;
+  const expertSlots = expertSlotBytes && workingSet * expertSlotBytes <= left ? Math.min(expertGroups.length, Math.max(workingSet, Math.floor(left / 2 / expertSlotBytes))) : 0;
+  left -= expertSlots * expertSlotBytes;
   let residentBytes = 0;
   let streamedBytes = 0;
   // Pinned first: globals (every layer reads them), then the output head (the widest matmul, and
   // last in the pass, so a streamed head would have no compute after it to hide its upload behind),
   // then layers in forward order while the budget lasts.
   const head = o.nUnits - 1;
-  const order = [...groups.filter((g) => g.unit < 0), ...groups.filter((g) => g.unit === head), ...groups.filter((g) => g.unit >= 0 && g.unit !== head)];
+  const order = [...groups.filter((g) => g.unit < 0), ...groups.filter((g) => g.unit === head), ...groups.filter((g) => g.unit >= 0 && g.unit !== head && !(expertSlots && g.expert))];
+  if (expertSlots) {
+    for (const g of expertGroups) {
+      g.resident = false;
+      streamedBytes += g.pieces.reduce((s, p) => s + p.nBytes, 0);
+    }
+  }
   for (const g of order) {
     const b = up(g.bytes, o.align);
     if (g.unit < 0 && b > left) throw new LayerstreamError('budget_too_small', `GPU budget of ${o.budgetBytes} bytes is too small: ${K} streaming slots of ${slotBytes} bytes and ${b} bytes of always-resident tensors do not fit`);
@@ -181,7 +207,7 @@ export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan 
   }
   // slots go round-robin in forward order, so consecutive streamed groups use different slots
   let ring = 0;
-  for (const g of groups) if (!g.resident) g.slot = ring++ % K;
+  for (const g of groups) if (!g.resident) g.slot = expertSlots && g.expert ? -1 : ring++ % K;
   const unitResident = unitBytes.map((_, u) => groups.every((g) => g.unit !== u || g.resident));
-  return { groups, slots: K, slotBytes, residentBytes, streamedBytes, budgetBytes: o.budgetBytes, unitResident };
+  return { groups, slots: K, slotBytes, expertSlots, expertSlotBytes, residentBytes, streamedBytes, budgetBytes: o.budgetBytes, unitResident };
 }

@@ -38,6 +38,15 @@ export class WeightStore {
    */
   private ram = new Map<number, Uint8Array>();
   private ramBytes = 0;
+  /**
+   * The GPU expert cache: expert slices in slots, least recently used reused first (Map order is
+   * the LRU order: group index → slot).
+   */
+  private expertSlots: GPUBuffer[];
+  private expertStaging: Uint8Array;
+  private expertLru = new Map<number, number>();
+  expertHits = 0;
+  expertMisses = 0;
   bytesTotal = 0;
   /** time (ms) the forward pass waited for bytes or for a slot, this pass */
   waitMsThisPass = 0;
@@ -56,7 +65,10 @@ export class WeightStore {
     this.staging = this.slots.map(() => new Uint8Array(plan.slotBytes));
     this.slotHolds = this.slots.map(() => -1);
     this.slotFree = this.slots.map(() => Promise.resolve());
-    this.streamOrder = plan.groups.filter((g) => !g.resident).map((g) => g.index);
+    this.expertSlots = Array.from({ length: plan.expertSlots }, (_, i) => device.createBuffer({ label: `expert cache slot ${i}`, size: plan.expertSlotBytes, usage }));
+    this.expertStaging = new Uint8Array(plan.expertSlotBytes);
+    // read-ahead follows the ring; which experts come next is only known from the router
+    this.streamOrder = plan.groups.filter((g) => !g.resident && g.slot >= 0).map((g) => g.index);
     for (const g of plan.groups) {
       for (const p of g.pieces) {
         const list = this.tensorGroups.get(p.tensor) ?? [];
@@ -68,7 +80,8 @@ export class WeightStore {
 
   /** GPU bytes holding weights: resident groups + pool slots. */
   get gpuBytes(): number {
-    return this.groupBuffers.reduce((s, b) => s + (b?.size ?? 0), 0) + this.slots.reduce((s, b) => s + b.size, 0);
+    const sum = (bufs: (GPUBuffer | null)[]) => bufs.reduce((s, b) => s + (b?.size ?? 0), 0);
+    return sum(this.groupBuffers) + sum(this.slots) + sum(this.expertSlots);
   }
 
   has(name: string): boolean {
@@ -103,6 +116,8 @@ export class WeightStore {
     let buffer: GPUBuffer;
     if (g.resident) {
       buffer = this.groupBuffers[g.index]!;
+    } else if (g.slot < 0) {
+      buffer = this.expertSlots[await this.cachedExpert(g, recorder)];
     } else {
       buffer = this.slots[g.slot];
       if (this.slotHolds[g.slot] !== g.index) await this.stream(g, recorder);
@@ -110,6 +125,35 @@ export class WeightStore {
     return g.pieces
       .filter((p) => p.tensor === name)
       .map((p) => ({ view: { buffer, offset: p.groupOffset, size: up4(p.nBytes) } as BufView, row0: p.row0, rows: p.rows }));
+  }
+
+  /** The expert cache slot holding group g, uploading it into the least recently used slot on a miss. */
+  private async cachedExpert(g: Group, recorder: Recorder): Promise<number> {
+    const hit = this.expertLru.get(g.index);
+    if (hit !== undefined) {
+      this.expertLru.delete(g.index);
+      this.expertLru.set(g.index, hit);
+      this.expertHits++;
+      return hit;
+    }
+    this.expertMisses++;
+    let slot = this.expertLru.size;
+    if (slot >= this.expertSlots.length) {
+      const [oldest, s] = this.expertLru.entries().next().value!;
+      this.expertLru.delete(oldest);
+      slot = s;
+    }
+    recorder.flush(); // work recorded so far may read the slot's old expert
+    const t0 = performance.now();
+    const bytes = await this.readGroup(g);
+    this.waitMsThisPass += performance.now() - t0;
+    this.assemble(g, bytes, this.expertStaging);
+    this.device.queue.writeBuffer(this.expertSlots[slot], 0, this.expertStaging, 0, up4(g.bytes));
+    this.expertLru.set(g.index, slot);
+    const n = g.pieces.reduce((s, p) => s + p.nBytes, 0);
+    this.bytesThisPass += n;
+    this.bytesTotal += n;
+    return slot;
   }
 
   private async stream(g: Group, recorder: Recorder): Promise<void> {
@@ -215,5 +259,6 @@ export class WeightStore {
   destroy(): void {
     for (const b of this.groupBuffers) b?.destroy();
     for (const b of this.slots) b.destroy();
+    for (const b of this.expertSlots) b.destroy();
   }
 }
