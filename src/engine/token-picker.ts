@@ -1,3 +1,4 @@
+import type { GenerateRequest } from '../api.ts';
 import type { BufView, Kernels } from '../gpu/kernels.ts';
 import type { Readback } from '../gpu/readback.ts';
 import { logitAdjustments, sample, sampleCandidates } from './sampler.ts';
@@ -8,16 +9,7 @@ const MAX_GPU_TOP_K = 256;
 const MAX_ADJUSTMENTS = 4096;
 
 /** Sampling options of a generation (GenerateRequest's fields). */
-export interface PickOptions {
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  minP?: number;
-  repetitionPenalty?: number;
-  presencePenalty?: number;
-  frequencyPenalty?: number;
-  logitBias?: Record<number, number>;
-}
+export type PickOptions = Pick<GenerateRequest, 'temperature' | 'topK' | 'topP' | 'minP' | 'repetitionPenalty' | 'presencePenalty' | 'frequencyPenalty' | 'logitBias'>;
 
 /**
  * Picks the next token from row 0 of the head's logits [*, n_vocab]: penalties and bias applied on
