@@ -5,6 +5,8 @@ import type { ByteSource } from '../storage/byte-source.ts';
 import type { Group, ResidencyPlan } from './residency.ts';
 
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
+/** pieces closer than this in the file are read with one request */
+const MAX_GAP = 64 << 10;
 
 /**
  * The loader: owns the GPU weight memory — one buffer per resident group, plus the fixed ring of
@@ -16,7 +18,6 @@ const up4 = (n: number) => Math.ceil(n / 4) * 4;
 export class WeightStore {
   private groupBuffers: (GPUBuffer | null)[];
   private slots: GPUBuffer[];
-  private staging: Uint8Array[];
   private slotHolds: number[];
   private slotFree: Promise<unknown>[];
   private readonly streamOrder: number[];
@@ -43,7 +44,6 @@ export class WeightStore {
    * the LRU order: group index → slot).
    */
   private expertSlots: GPUBuffer[];
-  private expertStaging: Uint8Array;
   private expertLru = new Map<number, number>();
   expertHits = 0;
   expertMisses = 0;
@@ -62,11 +62,9 @@ export class WeightStore {
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     this.groupBuffers = plan.groups.map((g) => (g.resident ? device.createBuffer({ label: `weights group ${g.index}`, size: Math.max(g.bytes, 4), usage }) : null));
     this.slots = Array.from({ length: plan.slots }, (_, i) => device.createBuffer({ label: `pool slot ${i}`, size: plan.slotBytes, usage }));
-    this.staging = this.slots.map(() => new Uint8Array(plan.slotBytes));
     this.slotHolds = this.slots.map(() => -1);
     this.slotFree = this.slots.map(() => Promise.resolve());
     this.expertSlots = Array.from({ length: plan.expertSlots }, (_, i) => device.createBuffer({ label: `expert cache slot ${i}`, size: plan.expertSlotBytes, usage }));
-    this.expertStaging = new Uint8Array(plan.expertSlotBytes);
     // read-ahead follows the ring; which experts come next is only known from the router
     this.streamOrder = plan.groups.filter((g) => !g.resident && g.slot >= 0).map((g) => g.index);
     for (const g of plan.groups) {
@@ -94,10 +92,7 @@ export class WeightStore {
     const total = resident.reduce((s, g) => s + g.bytes, 0);
     let done = 0;
     for (const g of resident) {
-      const bytes = await this.readGroup(g, signal);
-      const buf = new Uint8Array(up4(g.bytes));
-      this.assemble(g, bytes, buf);
-      this.device.queue.writeBuffer(this.groupBuffers[g.index]!, 0, buf);
+      this.device.queue.writeBuffer(this.groupBuffers[g.index]!, 0, await this.readGroup(g, signal));
       done += g.bytes;
       onBytes(done, total);
     }
@@ -145,10 +140,9 @@ export class WeightStore {
     }
     recorder.flush(); // work recorded so far may read the slot's old expert
     const t0 = performance.now();
-    const bytes = await this.readGroup(g);
+    const image = await this.readGroup(g);
     this.waitMsThisPass += performance.now() - t0;
-    this.assemble(g, bytes, this.expertStaging);
-    this.device.queue.writeBuffer(this.expertSlots[slot], 0, this.expertStaging, 0, up4(g.bytes));
+    this.device.queue.writeBuffer(this.expertSlots[slot], 0, image);
     this.expertLru.set(g.index, slot);
     const n = g.pieces.reduce((s, p) => s + p.nBytes, 0);
     this.bytesThisPass += n;
@@ -164,11 +158,9 @@ export class WeightStore {
     // previously streamed group's work is complete on the queue.)
     recorder.flush();
     if (this.lastStreamed >= 0) this.slotFree[this.plan.groups[this.lastStreamed].slot] = this.device.queue.onSubmittedWorkDone();
-    const [bytes] = await Promise.all([this.take(g), this.slotFree[g.slot]]);
+    const [image] = await Promise.all([this.take(g), this.slotFree[g.slot]]);
     this.waitMsThisPass += performance.now() - t0;
-    const staging = this.staging[g.slot];
-    this.assemble(g, bytes, staging);
-    this.device.queue.writeBuffer(this.slots[g.slot], 0, staging, 0, up4(g.bytes));
+    this.device.queue.writeBuffer(this.slots[g.slot], 0, image);
     this.slotHolds[g.slot] = g.index;
     this.lastStreamed = g.index;
     const n = g.pieces.reduce((s, p) => s + p.nBytes, 0);
@@ -204,8 +196,10 @@ export class WeightStore {
   }
 
   /**
-   * The file span covering the group's pieces (one request: they are near each other), from the RAM
-   * tier when it holds it; streamed groups read from the source are kept there while the budget lasts.
+   * The group's upload image: each piece at its groupOffset, `up4(bytes)` long, from the RAM tier when
+   * it holds it. Pieces are read from the source in runs (one request per run of pieces less than
+   * 64 KiB apart in the file: a layer's tensors are often, but not always, stored together).
+   * Streamed groups read from the source are kept in the RAM tier while its budget lasts.
    */
   private async readGroup(g: Group, signal?: AbortSignal): Promise<Uint8Array> {
     const hit = this.ram.get(g.index);
@@ -214,26 +208,34 @@ export class WeightStore {
       this.ram.set(g.index, hit);
       return hit;
     }
-    const start = Math.min(...g.pieces.map((p) => p.fileOffset));
-    const end = Math.max(...g.pieces.map((p) => p.fileOffset + p.nBytes));
-    const bytes = await this.source.read(start, end - start, signal);
-    this.bytesReadThisPass += bytes.byteLength;
-    if (!g.resident && bytes.byteLength <= this.ramBudgetBytes) {
+    const image = new Uint8Array(up4(g.bytes));
+    const pieces = [...g.pieces].sort((a, b) => a.fileOffset - b.fileOffset);
+    const runs: (typeof pieces)[] = [];
+    for (const p of pieces) {
+      const run = runs.at(-1);
+      const last = run?.at(-1);
+      if (run && last && p.fileOffset - (last.fileOffset + last.nBytes) <= MAX_GAP) run.push(p);
+      else runs.push([p]);
+    }
+    await Promise.all(
+      runs.map(async (run) => {
+        const start = run[0].fileOffset;
+        const end = Math.max(...run.map((p) => p.fileOffset + p.nBytes));
+        const bytes = await this.source.read(start, end - start, signal);
+        this.bytesReadThisPass += bytes.byteLength;
+        for (const p of run) image.set(bytes.subarray(p.fileOffset - start, p.fileOffset - start + p.nBytes), p.groupOffset);
+      }),
+    );
+    if (!g.resident && image.byteLength <= this.ramBudgetBytes) {
       for (const [i, b] of this.ram) {
-        if (this.ramBytes + bytes.byteLength <= this.ramBudgetBytes) break;
+        if (this.ramBytes + image.byteLength <= this.ramBudgetBytes) break;
         this.ram.delete(i);
         this.ramBytes -= b.byteLength;
       }
-      this.ram.set(g.index, bytes);
-      this.ramBytes += bytes.byteLength;
+      this.ram.set(g.index, image);
+      this.ramBytes += image.byteLength;
     }
-    return bytes;
-  }
-
-  /** Copies each piece from the span read by readGroup to its offset in `out`. */
-  private assemble(g: Group, span: Uint8Array, out: Uint8Array): void {
-    const start = Math.min(...g.pieces.map((p) => p.fileOffset));
-    for (const p of g.pieces) out.set(span.subarray(p.fileOffset - start, p.fileOffset - start + p.nBytes), p.groupOffset);
+    return image;
   }
 
   /** Starts a forward pass: resets per-pass counters. */

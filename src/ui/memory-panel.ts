@@ -286,6 +286,15 @@ export class LsMemoryPanel extends LitElement {
           <dl>
             <div><dt>Uploaded last token</dt><dd class="num" data-testid="mem-upload-last">${formatBytes(s.bytesUploadedLastToken)}</dd></div>
             <div><dt>Uploaded total</dt><dd class="num" data-testid="mem-upload-total">${formatBytes(s.bytesUploadedTotal)}</dd></div>
+            ${s.layersStreamed > 0
+              ? html`<div><dt>Read from storage last token</dt><dd class="num" data-testid="mem-read-last">${formatBytes(s.bytesReadLastToken)}</dd></div>
+                  <div><dt>Streaming rate</dt><dd class="num">${formatBytes(s.streamBytesPerSecond)}/s</dd></div>
+                  <div><dt>Waiting for bytes</dt><dd class="num">${s.streamWaitMsLastToken.toFixed(1)} ms</dd></div>`
+              : ''}
+            ${s.ramBudgetBytes > 0 ? html`<div><dt>RAM tier</dt><dd class="num">${formatBytes(s.ramBytesUsed)} / ${formatBytes(s.ramBudgetBytes)}</dd></div>` : ''}
+            ${s.expertCacheSlots > 0
+              ? html`<div><dt>Expert cache</dt><dd class="num" data-testid="mem-expert-cache">${s.expertCacheSlots} slots · ${formatCount(s.expertCacheHits)} hits / ${formatCount(s.expertCacheHits + s.expertCacheMisses)}</dd></div>`
+              : ''}
             <div><dt>Prefill</dt><dd class="num" data-testid="mem-prefill">${formatRate(s.prefillTokensPerSecond)}</dd></div>
             <div><dt>Decode</dt><dd class="num" data-testid="mem-decode">${formatRate(s.decodeTokensPerSecond)}</dd></div>
           </dl>
