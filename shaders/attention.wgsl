@@ -4,6 +4,7 @@
 // g = n_head / n_head_kv (GQA), lo = 0 or pos - window + 1 (sliding window), optional soft-cap
 // cap * tanh(s / cap) on the scores (gemma2). Scores go to a scratch row in global memory, so the
 // context length is not limited by workgroup memory. One workgroup per (head, token).
+// The cache is f32 or q8_0 blocks (override KV_Q8; format in kv_cache.wgsl, which writes it).
 // Dispatch: (n_head, T).
 
 struct Step { n_tokens: u32, pos0: u32, head_row0: u32, head_tokens: u32 }
@@ -13,12 +14,24 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> Q: array<f32>;     // [T, n_head * head_dim]
-@group(0) @binding(1) var<storage, read> K: array<f32>;     // [ctx, n_head_kv * head_dim]
-@group(0) @binding(2) var<storage, read> V: array<f32>;     // [ctx, n_head_kv * head_dim]
+@group(0) @binding(1) var<storage, read> K: array<u32>;     // [ctx, n_head_kv * head_dim], cache format
+@group(0) @binding(2) var<storage, read> V: array<u32>;     // [ctx, n_head_kv * head_dim], cache format
 @group(0) @binding(3) var<storage, read_write> O: array<f32>; // [T, n_head * head_dim]
 @group(0) @binding(4) var<storage, read_write> SC: array<f32>; // [n_head, t_max, ctx] scratch
 @group(0) @binding(5) var<uniform> P: Params;
 @group(0) @binding(6) var<uniform> S: Step;
+
+override KV_Q8: bool = false;
+
+// element i of a cache row-major [ctx, width] array: f32 bits, or q8_0 block i/32 (9 words: d, 8×4 int8)
+fn k_at(i: u32) -> f32 {
+  if (KV_Q8) { return bitcast<f32>(K[i / 32u * 9u]) * f32(extractBits(i32(K[i / 32u * 9u + 1u + i % 32u / 4u]), 8u * (i % 4u), 8u)); }
+  return bitcast<f32>(K[i]);
+}
+fn v_at(i: u32) -> f32 {
+  if (KV_Q8) { return bitcast<f32>(V[i / 32u * 9u]) * f32(extractBits(i32(V[i / 32u * 9u + 1u + i % 32u / 4u]), 8u * (i % 4u), 8u)); }
+  return bitcast<f32>(V[i]);
+}
 
 const WG: u32 = 64u;
 var<workgroup> red: array<f32, 64>;
@@ -68,7 +81,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   for (var p = lo + tid; p <= pos; p += WG) {
     let ko = p * kv_stride + kvh * hd;
     var s = 0.0;
-    for (var d = 0u; d < hd; d++) { s += qs[d] * K[ko + d]; }
+    for (var d = 0u; d < hd; d++) { s += qs[d] * k_at(ko + d); }
     s *= P.scale;
     if (P.softcap > 0.0) { s = P.softcap * tanh(s / P.softcap); }
     SC[sbase + p] = s;
@@ -86,7 +99,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   let inv = 1.0 / sum;
   for (var d = tid; d < hd; d += WG) {
     var acc = 0.0;
-    for (var p = lo; p <= pos; p++) { acc += SC[sbase + p] * V[p * kv_stride + kvh * hd + d]; }
+    for (var p = lo; p <= pos; p++) { acc += SC[sbase + p] * v_at(p * kv_stride + kvh * hd + d); }
     O[qo + d] = acc * inv;
   }
 }

@@ -2,7 +2,7 @@
 // Dispatch: (ceil(T * n / 64 / rows_per_dim), ...) as 2-D when large.
 
 struct Step { n_tokens: u32, pos0: u32, head_row0: u32, head_tokens: u32 }
-struct Params { n: u32, act: u32, flags: u32, cap: f32 } // act 0: SiLU, 1: GELU (tanh); flags bit 2: rows at pos0+t
+struct Params { n: u32, act: u32, _p: u32, cap: f32 } // act 0: SiLU, 1: GELU (tanh)
 
 @group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
@@ -28,15 +28,12 @@ fn glu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) n
   Y[i] = act(A[i]) * B[i];
 }
 
-// Y[row t] += A (a bias of n elements), rows t < T (or pos0 + t).
+// Y[row t] += A (a bias of n elements), rows t < T.
 @compute @workgroup_size(64)
 fn add_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
   if (i >= S.n_tokens * P.n) { return; }
-  let t = i / P.n;
-  let row = select(t, S.pos0 + t, (P.flags & 4u) != 0u);
-  let o = row * P.n + (i % P.n);
-  Y[o] = Y[o] + A[i % P.n];
+  Y[i] = Y[i] + A[i % P.n];
 }
 
 // Y = cap * tanh(Y / cap), over head_tokens rows (final logit soft-capping).

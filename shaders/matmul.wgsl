@@ -12,7 +12,7 @@ struct Params {
   y_col0: u32,     // output column of the first computed row
   y_stride: u32,   // output row stride, elements
   x_stride: u32,   // input row stride, elements (multiple of 4)
-  flags: u32,      // bit 0: accumulate (Y += W·X); bit 1: head (tokens head_row0.. of X); bit 2: output rows at pos0+t
+  flags: u32,      // bit 0: accumulate (Y += W·X); bit 1: head (tokens head_row0.. of X)
   w_row0: u32,     // first row of the piece to use (row ranges: fused QKV, one expert of a 3-D tensor)
 }
 
@@ -49,10 +49,9 @@ fn partial_dots(row: u32, t0: u32, g0: u32, step: u32) -> array<f32, 4> {
   return acc;
 }
 
-// Writes (or adds, flag bit 0) the result for token t of row `row` (at output row pos0+t: bit 2).
+// Writes (or adds, flag bit 0) the result for token t of row `row`.
 fn store(row: u32, t: u32, v: f32) {
-  let orow = select(t, S.pos0 + t, (P.flags & 4u) != 0u);
-  let yo = orow * P.y_stride + P.y_col0 + row;
+  let yo = t * P.y_stride + P.y_col0 + row;
   if ((P.flags & 1u) != 0u) { Y[yo] = Y[yo] + v; } else { Y[yo] = v; }
 }
 

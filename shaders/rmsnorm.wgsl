@@ -4,8 +4,7 @@
 // One workgroup per (token, group). Dispatch: (T * groups).
 
 struct Step { n_tokens: u32, pos0: u32, head_row0: u32, head_tokens: u32 }
-// flags: bit 0 accumulate (Y += norm(X)·w: gemma2's post-norms into the residual), bit 2 Y rows at
-// pos0+t, bit 3 X rows at pos0+t (K cache rows).
+// flags: bit 0 accumulate (Y += norm(X)·w: gemma2's post-norms into the residual).
 struct Params { n: u32, groups: u32, eps: f32, flags: u32 }
 
 @group(0) @binding(0) var<storage, read> X: array<f32>;
@@ -22,10 +21,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   let t = wg.x / P.groups;
   let grp = wg.x % P.groups;
   if (t >= S.n_tokens) { return; }
-  let xbase = (select(t, S.pos0 + t, (P.flags & 8u) != 0u) * P.groups + grp) * P.n;
-  let ybase = (select(t, S.pos0 + t, (P.flags & 4u) != 0u) * P.groups + grp) * P.n;
+  let base = (t * P.groups + grp) * P.n;
   var ss = 0.0;
-  for (var i = tid; i < P.n; i += WG) { let v = X[xbase + i]; ss += v * v; }
+  for (var i = tid; i < P.n; i += WG) { let v = X[base + i]; ss += v * v; }
   red[tid] = ss;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
@@ -35,8 +33,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   let scale = 1.0 / sqrt(red[0] / f32(P.n) + P.eps);
   let acc = (P.flags & 1u) != 0u;
   for (var i = tid; i < P.n; i += WG) {
-    var v = (X[xbase + i] * scale) * Wn[i];
-    if (acc) { v += Y[ybase + i]; }
-    Y[ybase + i] = v;
+    var v = (X[base + i] * scale) * Wn[i];
+    if (acc) { v += Y[base + i]; }
+    Y[base + i] = v;
   }
 }

@@ -5,7 +5,7 @@
 // One thread per (token, head, pair). Dispatch: (ceil(T * n_heads * n_rot/2 / 64)).
 
 struct Step { n_tokens: u32, pos0: u32, head_row0: u32, head_tokens: u32 }
-struct Params { n_heads: u32, head_dim: u32, n_rot: u32, mode: u32, base: f32, freq_scale: f32, flags: u32, _pad: u32 }
+struct Params { n_heads: u32, head_dim: u32, n_rot: u32, mode: u32, base: f32, freq_scale: f32, _p0: u32, _p1: u32 }
 
 @group(0) @binding(0) var<storage, read_write> X: array<f32>;
 @group(0) @binding(1) var<storage, read> FF: array<f32>;
@@ -23,12 +23,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let h = (idx / half) % P.n_heads;
   let t = idx / (half * P.n_heads);
   let pos = S.pos0 + t;
-  let row = select(t, pos, (P.flags & 4u) != 0u);
   var theta = P.freq_scale * f32(pos) * pow(P.base, -2.0 * f32(i) / f32(P.n_rot)) / FF[i];
   theta -= TWO_PI * round(theta / TWO_PI); // keep sin/cos arguments in [-pi, pi], where WGSL bounds their error
   let c = cos(theta);
   let s = sin(theta);
-  let base = (row * P.n_heads + h) * P.head_dim;
+  let base = (t * P.n_heads + h) * P.head_dim;
   var a = base + 2u * i;
   var b = a + 1u;
   if (P.mode == 2u) { a = base + i; b = a + half; }

@@ -8,7 +8,11 @@ import type { chatCompletions, completions } from './chat/openai.ts';
 export interface EngineOptions {
   /** URL: read with HTTP Range requests, never one whole-file fetch into memory. Blob/File: read by slices. */
   model: string | URL | Blob;
-  /** Cap on GPU memory for weights (resident + streaming pool slots), bytes. Default: from adapter limits. */
+  /**
+   * Cap on the GPU memory the engine uses, bytes: K/V cache + scratch (activations, logits) +
+   * weights (resident + streaming pool slots). Weights get what the K/V cache and scratch leave.
+   * Default: half of navigator.deviceMemory, 256 MiB .. 4 GiB.
+   */
   gpuBudgetBytes?: number;
   /**
    * RAM tier, bytes: streamed weight bytes kept in memory (LRU) so they are not read from disk or
@@ -17,6 +21,19 @@ export interface EngineOptions {
   ramBudgetBytes?: number;
   /** Context length in tokens (KV cache size). Default: min(model's context_length, 2048). */
   contextLength?: number;
+  /**
+   * K/V cache format: 'f32' (default) or 'q8_0' — ggml-style 8-bit blocks (32 int8 + an f32 scale,
+   * 36 bytes per 32 values: 3.6× smaller) for long contexts. Needs n_head_kv · head_dim % 32 == 0.
+   */
+  kvCacheType?: 'f32' | 'q8_0';
+  /**
+   * Mixture of experts: upload only the experts the router picks, through an LRU GPU expert cache
+   * (default true). false: every expert of a streamed layer is uploaded and run each token (the
+   * unpicked ones with weight 0), as a dense layer — a baseline for the benchmark.
+   */
+  expertStreaming?: boolean;
+  /** Time each layer's GPU work with timestamp queries (stats().layerGpuMs). Default false. */
+  profileLayers?: boolean;
   /** Called during load. `phase` is e.g. 'header', 'plan', 'upload', 'ready'. */
   onProgress?: (p: LoadProgress) => void;
 }
@@ -45,12 +62,21 @@ export interface ModelInfo {
 }
 
 export interface EngineStats {
-  /** the weight budget in force, bytes */
+  /** the GPU budget in force (K/V cache + scratch + weights), bytes */
   gpuBudgetBytes: number;
-  /** GPU bytes holding weights: resident tensors + streaming pool slots (≤ gpuBudgetBytes) */
+  /** what the budget leaves for weights after the K/V cache and scratch, bytes */
+  weightBudgetBytes: number;
+  /** GPU bytes holding weights: resident tensors + streaming pool slots (≤ weightBudgetBytes) */
   weightBytesOnGpu: number;
-  /** GPU bytes of the K/V cache (context × layers × kv width × 2 × 4) */
+  /** GPU bytes of the K/V cache (2 × layers × context × kv row: kv width × 4, or kv width / 32 × 36 for q8_0) */
   kvCacheBytes: number;
+  kvCacheType: 'f32' | 'q8_0';
+  /**
+   * profileLayers: GPU milliseconds of each layer's compute passes in the last forward pass, from
+   * timestamp queries (empty when off or when the adapter has no 'timestamp-query'), and the head's.
+   */
+  layerGpuMs: number[];
+  headGpuMs: number;
   /** GPU bytes of activations, logits and uniforms */
   scratchBytes: number;
   layersResident: number;

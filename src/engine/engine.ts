@@ -2,7 +2,8 @@ import type { EngineStats, GenerateRequest, GeneratedToken, ModelInfo } from '..
 import { LayerstreamError } from '../errors.ts';
 import { Metadata, type GGUFFile } from '../gguf/gguf.ts';
 import { countBufferCreation } from '../gpu/device.ts';
-import { Kernels, type BufView } from '../gpu/kernels.ts';
+import { Kernels, type BufView, type KvCacheType } from '../gpu/kernels.ts';
+import { PassTimer } from '../gpu/pass-timer.ts';
 import { Readback } from '../gpu/readback.ts';
 import { isGpuType } from '../gpu/shaders.ts';
 import type { Architecture, BaseHParams } from '../models/architecture.ts';
@@ -16,10 +17,16 @@ import { TokenPicker } from './token-picker.ts';
 import { WeightStore } from './weights.ts';
 
 export interface CoreOptions {
-  /** weight budget, bytes (resident + pool slots). Default: defaultGpuBudget(device). */
+  /** GPU budget, bytes: K/V cache + scratch + weights (resident + pool slots). Default: defaultGpuBudget(). */
   gpuBudgetBytes?: number;
   /** tokens of K/V cache. Default min(model context, 2048). */
   contextLength?: number;
+  /** K/V cache format: 'f32' (default) or 'q8_0' (3.6× smaller; needs n_head_kv·head_dim % 32 == 0). */
+  kvCacheType?: KvCacheType;
+  /** mixture of experts: upload only the experts the router picks (default true); false streams and runs them all */
+  expertStreaming?: boolean;
+  /** time each layer's GPU work with timestamp queries (stats().layerGpuMs); default false */
+  profileLayers?: boolean;
   /** prompt tokens processed per batch (activation memory grows with it). Default 32. */
   maxBatch?: number;
   /** cap on one weight binding, bytes (testing the splitting of big tensors). Default: device limit. */
@@ -64,8 +71,9 @@ export class EngineCore {
   lastFinish: 'stop' | 'length' | 'abort' = 'stop';
   private lastPrefillTps = 0;
   private lastDecodeTps = 0;
-  private picker: TokenPicker;
   private disposed = false;
+  /** profileLayers: GPU ms per unit (layers, then the output head) of the last forward pass */
+  private unitGpuMs: number[] = [];
 
   private constructor(
     readonly info: ModelInfo,
@@ -80,11 +88,12 @@ export class EngineCore {
     private readonly f: Forward,
     private readonly bufs: Activations,
     private readonly readback: Readback,
+    private readonly picker: TokenPicker,
+    /** GPU bytes besides weights and the K/V cache */
+    private readonly scratchBytes: number,
     private readonly source: ByteSource,
     private readonly buffersCreated: () => number,
-  ) {
-    this.picker = new TokenPicker(k, readback, f.a.logits, h.nVocab);
-  }
+  ) {}
 
   /**
    * Loads a model (its byte source and parsed header: see storage/open-model.ts): checks every tensor the architecture needs (presence, shape,
@@ -107,23 +116,27 @@ export class EngineCore {
     if (!isGpuType(embd.type.name)) throw new LayerstreamError('unsupported_tensor_type', `unsupported tensor type ${embd.type.name} in token_embd.weight`);
 
     const ctx = Math.max(1, Math.min(o.contextLength ?? 2048, h.contextLength));
+    const kvType = o.kvCacheType ?? 'f32';
+    if (kvType !== 'f32' && kvType !== 'q8_0') throw new LayerstreamError('invalid_request', `kvCacheType must be 'f32' or 'q8_0', got ${String(kvType)}`);
+    if (kvType === 'q8_0' && h.kvWidth % 32 !== 0) {
+      throw new LayerstreamError('invalid_request', `kvCacheType 'q8_0' needs a K/V row width (n_head_kv · head_dim) that is a multiple of 32; this model's is ${h.kvWidth}`);
+    }
     const nHeadForScores = (h as BaseHParams & { nHead?: number }).nHead ?? 1;
     // the attention score scratch is [n_head, tMax, ctx]: keep it within one binding for long contexts
     const scoreRows = Math.floor(device.limits.maxStorageBufferBindingSize / (nHeadForScores * ctx * 4));
     const tMax = Math.max(1, Math.min(o.maxBatch ?? 32, ctx, scoreRows));
     const limits = device.limits;
-    const plan = planResidency(uses, {
-      budgetBytes: o.gpuBudgetBytes ?? defaultGpuBudget(),
-      maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize, o.maxBindingBytes ?? Infinity),
-      align: limits.minStorageBufferOffsetAlignment,
-      nUnits: h.nLayers + 1,
-      expertWorkingSet: 3 * ((h as BaseHParams & { nExpertUsed?: number }).nExpertUsed ?? 0) * h.nLayers,
-    });
-    const store = new WeightStore(device, source, gguf.tensorByName, plan, o.ramBudgetBytes ?? 0);
-    await store.uploadResident((d, t) => progress('upload', d, t), o.signal);
 
+    // Everything besides weights is allocated first and taken off the budget: the K/V cache
+    // (ctx × kv width per layer, K and V) and the scratch (activations, scores, logits readback).
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const buf = (label: string, bytes: number) => device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage });
+    const kvRowBytes = kvType === 'q8_0' ? (h.kvWidth / 32) * 36 : h.kvWidth * 4; // q8_0: 32 values in 9 words
+    const kvBytes = 2 * h.nLayers * Math.max(16, Math.ceil((ctx * kvRowBytes) / 4) * 4);
+    const budgetBytes = o.gpuBudgetBytes ?? defaultGpuBudget();
+    if (kvBytes > budgetBytes) {
+      throw new LayerstreamError('budget_too_small', `GPU budget of ${budgetBytes} bytes is too small: the K/V cache alone (${ctx} tokens) needs ${kvBytes} bytes; lower contextLength or use kvCacheType 'q8_0'`);
+    }
     const a: Record<string, BufView> = {};
     for (const [name, width] of Object.entries(arch.activations(h))) a[name] = { buffer: buf(name, tMax * width * 4) };
     const ones = buf('ones', 4096 * 4);
@@ -131,8 +144,9 @@ export class EngineCore {
     const tokenWeightStride = Math.ceil((tMax * 4) / limits.minStorageBufferOffsetAlignment) * limits.minStorageBufferOffsetAlignment;
     const bufs: Activations = {
       a,
-      kCache: Array.from({ length: h.nLayers }, (_, l) => buf(`k cache ${l}`, ctx * h.kvWidth * 4)),
-      vCache: Array.from({ length: h.nLayers }, (_, l) => buf(`v cache ${l}`, ctx * h.kvWidth * 4)),
+      kCache: Array.from({ length: h.nLayers }, (_, l) => buf(`k cache ${l}`, ctx * kvRowBytes)),
+      vCache: Array.from({ length: h.nLayers }, (_, l) => buf(`v cache ${l}`, ctx * kvRowBytes)),
+      kvType,
       scores: buf('attention scores', nHeadForScores * tMax * ctx * 4),
       embRows: buf('embedding rows', tMax * (embd.nBytes / embd.ne[1])),
       ones,
@@ -141,10 +155,25 @@ export class EngineCore {
       tMax,
       ctx,
     };
-    const k = new Kernels(device, isCpuAdapter(device));
+    const timer = o.profileLayers && PassTimer.supported(device) ? new PassTimer(device) : null;
+    const k = new Kernels(device, isCpuAdapter(device), timer);
     const readback = new Readback(device);
     readback.reserve(tMax * h.nVocab * 4);
-    const f = new Forward(k, store, source, embd, h.embedScale, bufs, readback);
+    const picker = new TokenPicker(k, readback, a.logits, h.nVocab);
+    const scratchBytes = scratchBytesOf(bufs) + k.bytes + readback.bytes + picker.bytes;
+
+    const plan = planResidency(uses, {
+      budgetBytes,
+      reserved: { 'K/V cache': kvBytes, scratch: scratchBytes },
+      maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize, o.maxBindingBytes ?? Infinity),
+      align: limits.minStorageBufferOffsetAlignment,
+      nUnits: h.nLayers + 1,
+      expertWorkingSet: 3 * ((h as BaseHParams & { nExpertUsed?: number }).nExpertUsed ?? 0) * h.nLayers,
+      expertStreaming: o.expertStreaming,
+    });
+    const store = new WeightStore(device, source, gguf.tensorByName, plan, o.ramBudgetBytes ?? 0);
+    await store.uploadResident((d, t) => progress('upload', d, t), o.signal);
+    const f = new Forward(k, store, source, embd, h.embedScale, bufs, readback, o.expertStreaming !== false);
     const tensorTypes: Record<string, number> = {};
     for (const t of gguf.tensors) tensorTypes[t.type.name] = (tensorTypes[t.type.name] ?? 0) + 1;
     const info: ModelInfo = {
@@ -158,7 +187,7 @@ export class EngineCore {
     };
     progress('ready', source.size, source.size);
     const chatTemplate = md.has('tokenizer.chat_template') ? md.string('tokenizer.chat_template') : null;
-    return new EngineCore(info, tokenizer, chatTemplate, device, arch, h, k, store, f, bufs, readback, source, buffersCreated);
+    return new EngineCore(info, tokenizer, chatTemplate, device, arch, h, k, store, f, bufs, readback, picker, scratchBytes, source, buffersCreated);
   }
 
   /** Waits for every earlier call to finish (one forward pass at a time); returns the release. */
@@ -197,6 +226,11 @@ export class EngineCore {
       this.store.beginPass();
       await this.arch.forward(this.f, this.h);
       this.store.endPass();
+      if (this.k.recorder.timer) {
+        this.k.recorder.flush();
+        const ms = await this.k.recorder.timer.collect();
+        this.unitGpuMs = Array.from({ length: this.h.nLayers + 1 }, (_, u) => ms.get(u) ?? 0);
+      }
       if (onBatch) await onBatch(s, chunk.length);
     }
     this.kvTokens = this.kvTokens.slice(0, pos0).concat(tokens);
@@ -282,12 +316,15 @@ export class EngineCore {
     const p = this.store.plan;
     const layerResidency = p.unitResident.slice(0, this.h.nLayers).map((r): 'resident' | 'streamed' => (r ? 'resident' : 'streamed'));
     const b = this.bufs;
-    const scratch = Object.values(b.a).reduce((s, v) => s + v.buffer.size, 0) + b.scores.size + b.embRows.size + b.ones.size + b.tokenWeights.size + this.k.bytes + this.readback.bytes + this.picker.bytes;
     return {
       gpuBudgetBytes: p.budgetBytes,
+      weightBudgetBytes: p.weightBudgetBytes,
       weightBytesOnGpu: this.store.gpuBytes,
       kvCacheBytes: b.kCache.reduce((s, x) => s + x.size, 0) + b.vCache.reduce((s, x) => s + x.size, 0),
-      scratchBytes: scratch,
+      kvCacheType: b.kvType,
+      scratchBytes: this.scratchBytes,
+      layerGpuMs: this.unitGpuMs.slice(0, this.h.nLayers),
+      headGpuMs: this.unitGpuMs[this.h.nLayers] ?? 0,
       layersResident: layerResidency.filter((r) => r === 'resident').length,
       layersStreamed: layerResidency.filter((r) => r === 'streamed').length,
       bytesUploadedLastToken: this.store.bytesLastPass,
@@ -332,6 +369,11 @@ function modelName(md: Metadata, arch: string, sourceName: string): string {
   }
   const file = decodeURIComponent(path.split('/').filter(Boolean).pop() ?? sourceName);
   return file.replace(/\.gguf$/i, '');
+}
+
+/** GPU bytes of the activation and scratch buffers (everything in Activations but the K/V cache). */
+function scratchBytesOf(b: Activations): number {
+  return Object.values(b.a).reduce((s, v) => s + v.buffer.size, 0) + b.scores.size + b.embRows.size + b.ones.size + b.tokenWeights.size;
 }
 
 /** SwiftShader and other CPU fallbacks: pick kernels without workgroup barriers. */

@@ -1,8 +1,9 @@
-import type { BufView, Kernels, WeightRef } from '../gpu/kernels.ts';
+import type { BufView, Kernels, KvCacheType, WeightRef } from '../gpu/kernels.ts';
 import type { GGUFTensorInfo } from '../gguf/gguf.ts';
 import type { ByteSource } from '../storage/byte-source.ts';
 import type { ForwardContext } from '../models/architecture.ts';
 import type { Readback } from '../gpu/readback.ts';
+import type { Group } from './residency.ts';
 import type { WeightStore } from './weights.ts';
 
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
@@ -12,6 +13,7 @@ export interface Activations {
   a: Record<string, BufView>;
   kCache: GPUBuffer[];
   vCache: GPUBuffer[];
+  kvType: KvCacheType;
   scores: GPUBuffer;
   embRows: GPUBuffer;
   ones: GPUBuffer;
@@ -42,6 +44,8 @@ export class Forward implements ForwardContext {
     private readonly embedScale: number,
     private readonly bufs: Activations,
     private readonly readback: Readback,
+    /** mixture of experts: run only the experts the router picks (false: all, see EngineOptions.expertStreaming) */
+    readonly sparseExperts = true,
   ) {
     this.embStaging = new Uint8Array(bufs.embRows.size);
   }
@@ -50,6 +54,7 @@ export class Forward implements ForwardContext {
   get scores(): BufView { return { buffer: this.bufs.scores }; }
   get tMax() { return this.bufs.tMax; }
   get ctx() { return this.bufs.ctx; }
+  get kvType() { return this.bufs.kvType; }
   kCache(l: number): BufView { return { buffer: this.bufs.kCache[l] }; }
   vCache(l: number): BufView { return { buffer: this.bufs.vCache[l] }; }
   has(name: string) { return this.store.has(name); }
@@ -60,6 +65,7 @@ export class Forward implements ForwardContext {
     this.T = tokens.length;
     this.pos0 = pos0;
     this.wantLogits = wantLogits;
+    this.k.recorder.setUnit(-1); // the embedding lookup belongs to no layer
   }
 
   async embed(y: BufView): Promise<void> {
@@ -81,14 +87,14 @@ export class Forward implements ForwardContext {
     return r;
   }
 
-  async matmul(y: BufView, name: string, x: BufView, o: { accumulate?: boolean; head?: boolean; atPos?: boolean; rows?: [number, number] } = {}): Promise<void> {
+  async matmul(y: BufView, name: string, x: BufView, o: { accumulate?: boolean; head?: boolean; rows?: [number, number] } = {}): Promise<void> {
     const info = this.store.tensorInfo(name)!;
     const rows = info.ne.slice(1).reduce((s, v) => s * v, 1);
     const [r0, r1] = o.rows ?? [0, rows];
     for (const g of this.store.groupsOf(name)) {
       // only the groups holding rows of the range (one expert need not upload the others)
       if (!g.pieces.some((p) => p.tensor === name && p.row0 < r1 && p.row0 + p.rows > r0)) continue;
-      const pieces = await this.store.acquire(g, name, this.k.recorder);
+      const pieces = await this.acquire(g, name);
       this.k.matmul(y, { name, type: info.type.name, cols: info.ne[0], rows, rowBytes: info.nBytes / rows, pieces }, x, o);
     }
   }
@@ -107,11 +113,18 @@ export class Forward implements ForwardContext {
   async vector(name: string): Promise<WeightRef> {
     const info = this.store.tensorInfo(name)!;
     const [g] = this.store.groupsOf(name);
-    const pieces = await this.store.acquire(g, name, this.k.recorder);
+    const pieces = await this.acquire(g, name);
     return { name, type: info.type.name, cols: info.ne[0], rows: 1, rowBytes: info.nBytes, pieces };
   }
 
   async optionalVector(name: string): Promise<BufView> {
     return this.store.has(name) ? (await this.vector(name)).pieces[0].view : { buffer: this.bufs.ones };
+  }
+
+  /** The group's pieces of `name`, streamed in if needed; work recorded from here on is its layer's. */
+  private async acquire(g: Group, name: string): Promise<WeightRef['pieces']> {
+    const pieces = await this.store.acquire(g, name, this.k.recorder);
+    if (g.unit >= 0) this.k.recorder.setUnit(g.unit);
+    return pieces;
   }
 }

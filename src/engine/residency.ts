@@ -60,13 +60,18 @@ export interface ResidencyPlan {
   residentBytes: number;
   /** bytes uploaded per forward pass */
   streamedBytes: number;
+  /** the whole GPU budget, and the part left for weights after the reserved bytes (K/V cache, scratch) */
   budgetBytes: number;
+  weightBudgetBytes: number;
   /** per unit (layers, then the head): resident when all of its groups are */
   unitResident: boolean[];
 }
 
 export interface PlanOptions {
+  /** GPU memory for everything: weights + `reserved` */
   budgetBytes: number;
+  /** GPU bytes the engine needs besides weights, by what for (K/V cache, scratch): taken off the budget first */
+  reserved?: Record<string, number>;
   /** largest buffer binding (maxStorageBufferBindingSize), bytes */
   maxBindingBytes: number;
   /** binding offset alignment (minStorageBufferOffsetAlignment), bytes */
@@ -76,6 +81,12 @@ export interface PlanOptions {
   ringSlots?: number;
   /** mixture of experts: expert slices one token uses (3 × experts used × MoE layers) */
   expertWorkingSet?: number;
+  /**
+   * mixture of experts: a token uploads only the experts its router picks, through an LRU expert
+   * cache (default true). false: no expert cache; experts stream through the ring like any weight
+   * (the forward pass then runs every expert: see ForwardContext.sparseExperts).
+   */
+  expertStreaming?: boolean;
 }
 
 const up = (n: number, a: number) => Math.ceil(n / a) * a;
@@ -144,7 +155,7 @@ export function minSlotBytes(uses: TensorUse[]): number {
 }
 
 /**
- * Decides residency under `budgetBytes` (resident groups + slots ≤ budget).
+ * Decides residency under `budgetBytes` (reserved bytes + resident groups + slots ≤ budget).
  * Everything fits → all resident, no slots. Otherwise `ringSlots` slots of one layer's size (at most
  * a quarter of the budget, at least one row of the widest tensor) stream what does not fit; globals,
  * then the output head, then layers in forward order are pinned while the rest of the budget lasts.
@@ -152,25 +163,30 @@ export function minSlotBytes(uses: TensorUse[]): number {
  */
 export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan {
   const K = o.ringSlots ?? 2;
+  const reserved = Object.values(o.reserved ?? {}).reduce((s, v) => s + v, 0);
+  const reservedText = Object.entries(o.reserved ?? {}).map(([what, n]) => `${n} for the ${what}`).join(', ');
+  const budget = o.budgetBytes - reserved; // for weights
   const natural = formGroups(uses, o.maxBindingBytes, o.align);
   const total = natural.reduce((s, g) => s + up(g.bytes, o.align), 0);
   const unitBytes = new Array(o.nUnits).fill(0);
   for (const g of natural) if (g.unit >= 0) unitBytes[g.unit] += up(g.bytes, o.align);
-  if (total <= o.budgetBytes) {
-    return { groups: natural, slots: 0, slotBytes: 0, expertSlots: 0, expertSlotBytes: 0, residentBytes: total, streamedBytes: 0, budgetBytes: o.budgetBytes, unitResident: unitBytes.map(() => true) };
+  const base = { budgetBytes: o.budgetBytes, weightBudgetBytes: budget };
+  if (total <= budget) {
+    return { ...base, groups: natural, slots: 0, slotBytes: 0, expertSlots: 0, expertSlotBytes: 0, residentBytes: total, streamedBytes: 0, unitResident: unitBytes.map(() => true) };
   }
   const minSlot = up(minSlotBytes(uses), o.align);
-  const minBudget = K * minSlot;
+  const minBudget = reserved + K * minSlot;
   if (o.budgetBytes < minBudget) {
     throw new LayerstreamError(
       'budget_too_small',
-      `GPU budget of ${o.budgetBytes} bytes is too small: streaming needs at least ${minBudget} bytes (${K} slots of ${minSlot} bytes); the whole model needs ${total}`,
+      `GPU budget of ${o.budgetBytes} bytes is too small: it needs at least ${minBudget} bytes ` +
+        `(${reservedText ? `${reservedText}, ` : ''}${K} streaming slots of ${minSlot} bytes); the whole model resident needs ${reserved + total}`,
     );
   }
   const largestUnit = Math.max(...unitBytes);
-  const slotBytes = Math.max(minSlot, Math.min(largestUnit, o.maxBindingBytes, Math.floor(o.budgetBytes / (2 * K) / o.align) * o.align));
+  const slotBytes = Math.max(minSlot, Math.min(largestUnit, o.maxBindingBytes, Math.floor(budget / (2 * K) / o.align) * o.align));
   const groups = formGroups(uses, slotBytes, o.align, true);
-  let left = o.budgetBytes - K * slotBytes;
+  let left = budget - K * slotBytes;
   // Mixture of experts: an LRU cache of expert slices, so experts that a run of tokens keeps choosing
   // stay on the GPU. It only pays once it holds one token's working set (below that, LRU over a
   // cyclic pass evicts each slice just before it is needed again), so it gets at least that, up to
@@ -178,7 +194,7 @@ export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan 
   const expertGroups = groups.filter((g) => g.expert);
   const expertSlotBytes = expertGroups.length ? Math.max(...expertGroups.map((g) => up(g.bytes, o.align))) : 0;
   const workingSet = o.expertWorkingSet ?? 0;
-  const expertSlots = expertSlotBytes && workingSet * expertSlotBytes <= left ? Math.min(expertGroups.length, Math.max(workingSet, Math.floor(left / 2 / expertSlotBytes))) : 0;
+  const expertSlots = o.expertStreaming !== false && expertSlotBytes && workingSet * expertSlotBytes <= left ? Math.min(expertGroups.length, Math.max(workingSet, Math.floor(left / 2 / expertSlotBytes))) : 0;
   left -= expertSlots * expertSlotBytes;
   let residentBytes = 0;
   let streamedBytes = 0;
@@ -195,7 +211,9 @@ export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan 
   }
   for (const g of order) {
     const b = up(g.bytes, o.align);
-    if (g.unit < 0 && b > left) throw new LayerstreamError('budget_too_small', `GPU budget of ${o.budgetBytes} bytes is too small: ${K} streaming slots of ${slotBytes} bytes and ${b} bytes of always-resident tensors do not fit`);
+    if (g.unit < 0 && b > left) {
+      throw new LayerstreamError('budget_too_small', `GPU budget of ${o.budgetBytes} bytes is too small: ${reservedText ? `${reservedText}, ` : ''}${K} streaming slots of ${slotBytes} bytes and ${b} bytes of always-resident tensors do not fit`);
+    }
     if (b <= left) {
       left -= b;
       residentBytes += b;
@@ -209,5 +227,5 @@ export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan 
   let ring = 0;
   for (const g of groups) if (!g.resident) g.slot = expertSlots && g.expert ? -1 : ring++ % K;
   const unitResident = unitBytes.map((_, u) => groups.every((g) => g.unit !== u || g.resident));
-  return { groups, slots: K, slotBytes, expertSlots, expertSlotBytes, residentBytes, streamedBytes, budgetBytes: o.budgetBytes, unitResident };
+  return { ...base, groups, slots: K, slotBytes, expertSlots, expertSlotBytes, residentBytes, streamedBytes, unitResident };
 }

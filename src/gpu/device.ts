@@ -11,6 +11,8 @@ export async function requestGPUDevice(gpu: GPU | undefined = globalThis.navigat
   if (!adapter) throw new LayerstreamError('webgpu_unavailable', 'WebGPU is available but no GPU adapter was found');
   const l = adapter.limits;
   const device = await adapter.requestDevice({
+    // timestamp-query, when the adapter has it, times each layer's compute passes (profileLayers)
+    requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
     requiredLimits: {
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
       maxBufferSize: l.maxBufferSize,

@@ -1,3 +1,4 @@
+import type { PassTimer } from './pass-timer.ts';
 import { Recorder } from './recorder.ts';
 import { plainKernelSource, quantKernelSource, type PlainKernel, type QuantKernel } from './shaders.ts';
 
@@ -18,6 +19,9 @@ export interface WeightRef {
   rowBytes: number;
   pieces: { view: BufView; row0: number; rows: number }[];
 }
+
+/** K/V cache element format: float32, or ggml-style q8_0 blocks (3.6× smaller). */
+export type KvCacheType = 'f32' | 'q8_0';
 
 const UNIFORM_SLOT = 256;
 const UNIFORM_SLOTS = 1024;
@@ -50,16 +54,17 @@ export class Kernels {
   /**
    * @param rowPerThread use the barrier-free matmul variant (one invocation per row): faster on
    *   CPU WebGPU implementations such as SwiftShader, slower on GPUs.
+   * @param timer times compute passes per layer (profileLayers), or null
    */
-  constructor(readonly device: GPUDevice, readonly rowPerThread = false) {
-    this.recorder = new Recorder(device);
+  constructor(readonly device: GPUDevice, readonly rowPerThread = false, timer: PassTimer | null = null) {
+    this.recorder = new Recorder(device, timer);
     this.uniforms = device.createBuffer({ label: 'uniform params', size: UNIFORM_SLOT * UNIFORM_SLOTS, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.step = device.createBuffer({ label: 'step', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   }
 
   /** Bytes of GPU memory the kernel library holds (uniforms). */
   get bytes(): number {
-    return this.uniforms.size + this.step.size;
+    return this.uniforms.size + this.step.size + (this.recorder.timer?.bytes ?? 0);
   }
 
   /**
@@ -78,13 +83,13 @@ export class Kernels {
   /**
    * Y[t, c - r0] (+)= W[c, :] · X[t, :] for the rows c in [r0, r1) of W (default all), over the
    * pieces W is bound in. X [T, w.cols], Y [T, yStride] (yStride default r1 - r0).
-   * head: use the step's head rows of X and write rows 0..headT. atPos: write Y rows pos0+t.
+   * head: use the step's head rows of X and write rows 0..headT.
    */
   matmul(
     y: BufView, w: WeightRef, x: BufView,
-    o: { accumulate?: boolean; head?: boolean; atPos?: boolean; rows?: [number, number]; yStride?: number } = {},
+    o: { accumulate?: boolean; head?: boolean; rows?: [number, number]; yStride?: number } = {},
   ): void {
-    const flags = (o.accumulate ? 1 : 0) | (o.head ? 2 : 0) | (o.atPos ? 4 : 0);
+    const flags = (o.accumulate ? 1 : 0) | (o.head ? 2 : 0);
     const T = o.head ? this.headT : this.T;
     const [r0, r1] = o.rows ?? [0, w.rows];
     const pipeline = this.quantPipeline('matmul', w.type, this.rowPerThread ? 'rows' : 'main');
@@ -110,30 +115,44 @@ export class Kernels {
 
   /**
    * Y [T, groups·n] (+)= RMSNorm of each n-wide group of X, times w [n].
-   * accumulate: add into Y. yAtPos / xAtPos: rows pos0+t of Y / X (the K cache).
+   * accumulate: add into Y.
    */
-  rmsNorm(y: BufView, x: BufView, w: WeightRef, n: number, eps: number, o: { groups?: number; accumulate?: boolean; yAtPos?: boolean; xAtPos?: boolean } = {}): void {
+  rmsNorm(y: BufView, x: BufView, w: WeightRef, n: number, eps: number, o: { groups?: number; accumulate?: boolean } = {}): void {
     const groups = o.groups ?? 1;
     const pipeline = this.plainPipeline('rmsnorm');
-    const params = this.params([n, groups, 0, (o.accumulate ? 1 : 0) | (o.yAtPos ? 4 : 0) | (o.xAtPos ? 8 : 0)], [2, eps]);
+    const params = this.params([n, groups, 0, o.accumulate ? 1 : 0], [2, eps]);
     const bg = this.bindGroup(pipeline, [x, w.pieces[0].view, y, params, { buffer: this.step }]);
     this.recorder.dispatch(pipeline, bg, this.T * groups);
   }
 
   /** RoPE in place on X [T, nHeads·headDim]; mode 0 = adjacent pairs (llama), 2 = NEOX halves. */
-  rope(x: BufView, freqFactors: BufView, o: { nHeads: number; headDim: number; nRot: number; mode: number; base: number; freqScale: number; atPos?: boolean }): void {
+  rope(x: BufView, freqFactors: BufView, o: { nHeads: number; headDim: number; nRot: number; mode: number; base: number; freqScale: number }): void {
     const pipeline = this.plainPipeline('rope');
-    const params = this.params([o.nHeads, o.headDim, o.nRot, o.mode, 0, 0, o.atPos ? 4 : 0, 0], [4, o.base], [5, o.freqScale]);
+    const params = this.params([o.nHeads, o.headDim, o.nRot, o.mode, 0, 0, 0, 0], [4, o.base], [5, o.freqScale]);
     const bg = this.bindGroup(pipeline, [x, freqFactors, params, { buffer: this.step }]);
     this.recorder.dispatch(pipeline, bg, Math.ceil((this.T * o.nHeads * (o.nRot / 2)) / 64));
   }
 
-  /** O [T, nHead·headDim] = causal softmax(scale · Q Kᵀ) V against the K/V cache [ctx, nHeadKv·headDim]. */
+  /**
+   * Cache rows pos0..pos0+T-1 = X [T, width]: copied (f32 cache) or quantized to q8_0 blocks
+   * (format: shaders/kv_cache.wgsl; q8_0 needs width % 32 == 0).
+   */
+  kvStore(cache: BufView, x: BufView, width: number, kvType: KvCacheType): void {
+    const pipeline = this.plainPipeline('kv_cache', 'main', { KV_Q8: kvType === 'q8_0' ? 1 : 0 });
+    const bg = this.bindGroup(pipeline, [x, cache, this.params([width, 0, 0, 0]), { buffer: this.step }]);
+    const [gx, gy] = grid(Math.ceil((this.T * Math.ceil(width / 32)) / 64));
+    this.recorder.dispatch(pipeline, bg, gx, gy);
+  }
+
+  /**
+   * O [T, nHead·headDim] = causal softmax(scale · Q Kᵀ) V against the K/V cache [ctx, nHeadKv·headDim]
+   * (f32 or q8_0, as written by kvStore).
+   */
   attention(
     out: BufView, q: BufView, k: BufView, v: BufView, scores: BufView,
-    o: { nHead: number; nHeadKv: number; headDim: number; ctx: number; scale: number; softcap: number; window: number; tMax: number },
+    o: { nHead: number; nHeadKv: number; headDim: number; ctx: number; scale: number; softcap: number; window: number; tMax: number; kvType: KvCacheType },
   ): void {
-    const pipeline = this.plainPipeline('attention');
+    const pipeline = this.plainPipeline('attention', 'main', { KV_Q8: o.kvType === 'q8_0' ? 1 : 0 });
     const params = this.params([o.nHead, o.nHeadKv, o.headDim, o.ctx, 0, 0, o.window, o.tMax], [4, o.scale], [5, o.softcap]);
     const bg = this.bindGroup(pipeline, [q, k, v, out, scores, params, { buffer: this.step }]);
     this.recorder.dispatch(pipeline, bg, o.nHead, this.T);
@@ -144,9 +163,9 @@ export class Kernels {
     this.elementwise('glu', y, a, b, [n, act === 'gelu' ? 1 : 0, 0, 0], this.T * n);
   }
 
-  /** Y[t, :] += bias [n] for the step's rows (atPos: rows pos0+t). */
-  addRow(y: BufView, bias: WeightRef, n: number, atPos = false): void {
-    this.elementwise('add_row', y, bias.pieces[0].view, null, [n, 0, atPos ? 4 : 0, 0], this.T * n);
+  /** Y[t, :] += bias [n] for the step's rows. */
+  addRow(y: BufView, bias: WeightRef, n: number): void {
+    this.elementwise('add_row', y, bias.pieces[0].view, null, [n, 0, 0, 0], this.T * n);
   }
 
   /** Y[t, :] += w[t] · A[t, :] (w: T floats): one expert's output weighted by the router. */
@@ -196,15 +215,16 @@ export class Kernels {
     return this.pipeline(`${kernel}:${type}:${entry}`, () => quantKernelSource(kernel, type), entry);
   }
 
-  private plainPipeline(kernel: PlainKernel, entry = 'main'): GPUComputePipeline {
-    return this.pipeline(`${kernel}:${entry}`, () => plainKernelSource(kernel), entry);
+  /** constants: WGSL override constants (one pipeline per distinct set). */
+  private plainPipeline(kernel: PlainKernel, entry = 'main', constants: Record<string, number> = {}): GPUComputePipeline {
+    return this.pipeline(`${kernel}:${entry}:${JSON.stringify(constants)}`, () => plainKernelSource(kernel), entry, constants);
   }
 
-  private pipeline(key: string, source: () => string, entryPoint: string): GPUComputePipeline {
+  private pipeline(key: string, source: () => string, entryPoint: string, constants: Record<string, number> = {}): GPUComputePipeline {
     let p = this.pipelines.get(key);
     if (!p) {
       const module = this.device.createShaderModule({ label: key, code: source() });
-      p = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint } });
+      p = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint, constants } });
       this.pipelines.set(key, p);
     }
     return p;

@@ -1,3 +1,5 @@
+import type { PassTimer } from './pass-timer.ts';
+
 /**
  * Records dispatches into one compute pass and submits on demand. Streaming needs a submit before
  * each upload into a pool slot (queue.writeBuffer is ordered against submitted work, not against
@@ -8,13 +10,26 @@ export class Recorder {
   private pass: GPUComputePassEncoder | null = null;
   /** dispatches recorded since load */
   dispatches = 0;
+  /** the unit (layer) now recording, for per-layer GPU timing */
+  private unit = -1;
 
-  constructor(private readonly device: GPUDevice) {}
+  /** @param timer when set, every compute pass is timed and a new pass starts at each unit change */
+  constructor(private readonly device: GPUDevice, readonly timer: PassTimer | null = null) {}
+
+  /** Work recorded from now on belongs to `unit` (a layer index; nLayers for the head). */
+  setUnit(unit: number): void {
+    if (unit === this.unit) return;
+    this.unit = unit;
+    if (this.timer && this.pass) {
+      this.pass.end(); // a pass is timed as a whole, so units must not share one
+      this.pass = null;
+    }
+  }
 
   computePass(): GPUComputePassEncoder {
     if (!this.pass) {
       this.encoder ??= this.device.createCommandEncoder();
-      this.pass = this.encoder.beginComputePass();
+      this.pass = this.encoder.beginComputePass({ timestampWrites: this.timer?.timestampWrites(this.unit) });
     }
     return this.pass;
   }

@@ -6,6 +6,7 @@ import ropeSrc from '../../shaders/rope.wgsl?raw';
 import attentionSrc from '../../shaders/attention.wgsl?raw';
 import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
 import samplingSrc from '../../shaders/sampling.wgsl?raw';
+import kvCacheSrc from '../../shaders/kv_cache.wgsl?raw';
 import { LayerstreamError } from '../errors.ts';
 
 /**
@@ -34,7 +35,7 @@ export function isGpuType(name: string): boolean {
   return name in GPU_TYPES;
 }
 
-const plain = { rmsnorm: rmsnormSrc, rope: ropeSrc, attention: attentionSrc, elementwise: elementwiseSrc, sampling: samplingSrc } as const;
+const plain = { rmsnorm: rmsnormSrc, rope: ropeSrc, attention: attentionSrc, kv_cache: kvCacheSrc, elementwise: elementwiseSrc, sampling: samplingSrc } as const;
 const quantized = { matmul: matmulSrc, get_rows: getRowsSrc } as const;
 export type PlainKernel = keyof typeof plain;
 export type QuantKernel = keyof typeof quantized;

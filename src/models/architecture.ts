@@ -1,5 +1,5 @@
 import type { GGUFFile, Metadata } from '../gguf/gguf.ts';
-import type { BufView, Kernels, WeightRef } from '../gpu/kernels.ts';
+import type { BufView, Kernels, KvCacheType, WeightRef } from '../gpu/kernels.ts';
 
 /** Hyperparameters every architecture provides (llama.cpp's llama_hparams names in comments). */
 export interface BaseHParams {
@@ -41,9 +41,12 @@ export interface ForwardContext {
   readonly wantLogits: boolean;
   /** activation buffers, as declared by the architecture's `activations` */
   readonly a: Record<string, BufView>;
-  /** this layer's K / V cache [ctx, kvWidth] */
+  /** this layer's K / V cache [ctx, kvWidth] in the format kvType (written by Kernels.kvStore) */
   kCache(layer: number): BufView;
   vCache(layer: number): BufView;
+  readonly kvType: KvCacheType;
+  /** mixture of experts: run only the experts the router picks (false: every expert, unpicked ones weighted 0) */
+  readonly sparseExperts: boolean;
   /** attention score scratch [n_head, tMax, ctx] and its tMax (the batch capacity) */
   readonly scores: BufView;
   readonly tMax: number;
@@ -54,7 +57,7 @@ export interface ForwardContext {
    * y (+)= W · x for weight `name` (rows [r0, r1) of it when `rows` is given: a part of a fused
    * tensor, one expert of a 3-D one), streaming its pieces through the pool when not resident.
    */
-  matmul(y: BufView, name: string, x: BufView, o?: { accumulate?: boolean; head?: boolean; atPos?: boolean; rows?: [number, number] }): Promise<void>;
+  matmul(y: BufView, name: string, x: BufView, o?: { accumulate?: boolean; head?: boolean; rows?: [number, number] }): Promise<void>;
   /** Submits recorded work and reads `floats` float32 values of `view` back (e.g. router logits). */
   read(view: BufView, floats: number): Promise<Float32Array>;
   /** Writes T per-token weights into slot `slot` of a small GPU buffer and returns its view. */

@@ -13,35 +13,29 @@ type H = TransformerHParams;
 /** Activation buffers every decoder uses (widths per token). */
 export function decoderActivations(h: H): ActivationSpec {
   const q = h.nHead * h.headDim;
-  return { x: h.nEmbd, xn: h.nEmbd, q, k: h.kvWidth, att: q, g: h.nFF, u: h.nFF, h: h.nFF, ffo: h.nEmbd, router: Math.max(1, h.nExpert), logits: h.nVocab };
+  return { x: h.nEmbd, xn: h.nEmbd, q, k: h.kvWidth, v: h.kvWidth, att: q, g: h.nFF, u: h.nFF, h: h.nFF, ffo: h.nEmbd, router: Math.max(1, h.nExpert), logits: h.nVocab };
 }
 
 // ---- weights -------------------------------------------------------------------------------------
 
-/** Attention weights of layer l: q/k/v (or fused qkv), optional biases and per-head q/k norms, output. */
+/**
+ * Attention weights of layer l, in the order attention() reads them: q, k (with optional biases),
+ * per-head q/k norms, v (or one fused qkv), output.
+ */
 export function attentionWeights(l: number, h: H, o: { fused?: boolean; bias?: boolean; qkNorm?: boolean } = {}): WeightSpec[] {
   const p = `blk.${l}.`;
   const q = h.nHead * h.headDim;
-  const w: WeightSpec[] = [{ name: `${p}attn_norm.weight`, unit: l, ne: [h.nEmbd] }];
-  if (o.fused) w.push({ name: `${p}attn_qkv.weight`, unit: l, ne: [h.nEmbd, q + 2 * h.kvWidth] });
-  else {
-    w.push(
-      { name: `${p}attn_q.weight`, unit: l, ne: [h.nEmbd, q] },
-      { name: `${p}attn_k.weight`, unit: l, ne: [h.nEmbd, h.kvWidth] },
-      { name: `${p}attn_v.weight`, unit: l, ne: [h.nEmbd, h.kvWidth] },
-    );
-  }
   // llama.cpp treats q/k/v biases as optional for llama-style models and requires them for qwen2
   const optional = !o.bias;
-  w.push(
-    { name: `${p}attn_q.bias`, unit: l, ne: [q], optional },
-    { name: `${p}attn_k.bias`, unit: l, ne: [h.kvWidth], optional },
-    { name: `${p}attn_v.bias`, unit: l, ne: [h.kvWidth], optional },
-  );
+  const proj = (n: 'q' | 'k' | 'v', rows: number): WeightSpec[] =>
+    o.fused ? [] : [{ name: `${p}attn_${n}.weight`, unit: l, ne: [h.nEmbd, rows] }, { name: `${p}attn_${n}.bias`, unit: l, ne: [rows], optional }];
+  const w: WeightSpec[] = [{ name: `${p}attn_norm.weight`, unit: l, ne: [h.nEmbd] }];
+  if (o.fused) w.push({ name: `${p}attn_qkv.weight`, unit: l, ne: [h.nEmbd, q + 2 * h.kvWidth] });
+  w.push(...proj('q', q), ...proj('k', h.kvWidth));
   if (o.qkNorm) {
     w.push({ name: `${p}attn_q_norm.weight`, unit: l, ne: [h.headDim] }, { name: `${p}attn_k_norm.weight`, unit: l, ne: [h.headDim] });
   }
-  w.push({ name: `${p}attn_output.weight`, unit: l, ne: [q, h.nEmbd] });
+  w.push(...proj('v', h.kvWidth), { name: `${p}attn_output.weight`, unit: l, ne: [q, h.nEmbd] });
   return w;
 }
 
@@ -80,7 +74,7 @@ export function headWeights(h: H): WeightSpec[] {
 
 /**
  * att [T, n_head·hd] = causal self-attention of layer l over xn [T, n_embd]; the new tokens' keys
- * and values go to the K/V cache rows pos0.. (llama.cpp build_attn).
+ * and values go to the K/V cache rows pos0.. (llama.cpp build_attn), f32 or q8_0.
  */
 export async function attention(f: ForwardContext, h: H, l: number, o: { window?: number } = {}): Promise<void> {
   const { a, k } = f;
@@ -93,25 +87,27 @@ export async function attention(f: ForwardContext, h: H, l: number, o: { window?
   const w = (n: string) => (fused ? `${p}attn_qkv.weight` : `${p}attn_${n}.weight`);
   const rows = (i: number, n: number): [number, number] | undefined => (fused ? [i, i + n] : undefined);
   const qkNorm = f.has(`${p}attn_q_norm.weight`); // qwen3: RMSNorm per head before RoPE
-  const qRaw = qkNorm ? a.att : a.q; //                                   (a.att is free until attention)
-  const kRaw = qkNorm ? a.k : K;
+  const qRaw = qkNorm ? a.att : a.q; //                              (a.att is free until attention)
+  const kRaw = qkNorm ? a.v : a.k; //                                (a.v is free until the v projection)
   await f.matmul(qRaw, w('q'), a.xn, { rows: rows(0, nq) }); //                        q [T, n_head·hd]
-  await f.matmul(kRaw, w('k'), a.xn, { rows: rows(nq, nkv), atPos: !qkNorm }); //     k [T, n_kv·hd]
-  await f.matmul(V, w('v'), a.xn, { rows: rows(nq + nkv, nkv), atPos: true }); //    V[pos0+t] [n_kv·hd]
   if (f.has(`${p}attn_q.bias`)) k.addRow(qRaw, await f.vector(`${p}attn_q.bias`), nq);
-  if (f.has(`${p}attn_k.bias`)) k.addRow(kRaw, await f.vector(`${p}attn_k.bias`), nkv, !qkNorm);
-  if (f.has(`${p}attn_v.bias`)) k.addRow(V, await f.vector(`${p}attn_v.bias`), nkv, true);
+  await f.matmul(kRaw, w('k'), a.xn, { rows: rows(nq, nkv) }); //                      k [T, n_kv·hd]
+  if (f.has(`${p}attn_k.bias`)) k.addRow(kRaw, await f.vector(`${p}attn_k.bias`), nkv);
   if (qkNorm) {
     k.rmsNorm(a.q, a.att, await f.vector(`${p}attn_q_norm.weight`), h.headDim, h.eps, { groups: h.nHead });
-    k.rmsNorm(K, a.k, await f.vector(`${p}attn_k_norm.weight`), h.headDim, h.eps, { groups: h.nHeadKv, yAtPos: true });
+    k.rmsNorm(a.k, a.v, await f.vector(`${p}attn_k_norm.weight`), h.headDim, h.eps, { groups: h.nHeadKv });
   }
+  await f.matmul(a.v, w('v'), a.xn, { rows: rows(nq + nkv, nkv) }); //                 v [T, n_kv·hd]
+  if (f.has(`${p}attn_v.bias`)) k.addRow(a.v, await f.vector(`${p}attn_v.bias`), nkv);
   const freqs = await f.optionalVector('rope_freqs.weight', h.nRot / 2);
   const rope = { headDim: h.headDim, nRot: h.nRot, mode: h.ropeMode, base: h.ropeBase, freqScale: h.ropeFreqScale };
   k.rope(a.q, freqs, { ...rope, nHeads: h.nHead });
-  k.rope(K, freqs, { ...rope, nHeads: h.nHeadKv, atPos: true });
+  k.rope(a.k, freqs, { ...rope, nHeads: h.nHeadKv });
+  k.kvStore(K, a.k, nkv, f.kvType); //                                      K[pos0+t] = k (f32 or q8_0)
+  k.kvStore(V, a.v, nkv, f.kvType); //                                      V[pos0+t] = v
   k.attention(a.att, a.q, K, V, f.scores, {
     nHead: h.nHead, nHeadKv: h.nHeadKv, headDim: h.headDim, ctx: f.ctx, tMax: f.tMax,
-    scale: h.attnScale, softcap: h.attnSoftcap, window: o.window ?? 0,
+    scale: h.attnScale, softcap: h.attnSoftcap, window: o.window ?? 0, kvType: f.kvType,
   });
 }
 
@@ -162,7 +158,7 @@ export async function moeFeedForward(f: ForwardContext, h: H, l: number): Promis
   await f.matmul(a.router, `${p}ffn_gate_inp.weight`, a.xn); //             router [T, n_expert]
   const weights = routeTopK(await f.read(a.router, f.T * h.nExpert), f.T, h.nExpert, h.nExpertUsed, h.expertWeightsNorm);
   for (let e = 0; e < h.nExpert; e++) {
-    if (!weights[e].some((v) => v > 0)) continue;
+    if (f.sparseExperts && !weights[e].some((v) => v > 0)) continue; // dense baseline: x += 0 · expert_e
     const ff: [number, number] = [e * h.nFF, (e + 1) * h.nFF];
     await f.matmul(a.g, `${p}ffn_gate_exps.weight`, a.xn, { rows: ff });
     await f.matmul(a.u, `${p}ffn_up_exps.weight`, a.xn, { rows: ff });

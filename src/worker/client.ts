@@ -28,7 +28,16 @@ export async function createEngine(opts: EngineOptions & EngineTuning): Promise<
   try {
     const info = await remote.load(
       model,
-      { gpuBudgetBytes: opts.gpuBudgetBytes, ramBudgetBytes: opts.ramBudgetBytes, contextLength: opts.contextLength, maxBatch: opts.maxBatch, maxBindingBytes: opts.maxBindingBytes },
+      {
+        gpuBudgetBytes: opts.gpuBudgetBytes,
+        ramBudgetBytes: opts.ramBudgetBytes,
+        contextLength: opts.contextLength,
+        kvCacheType: opts.kvCacheType,
+        expertStreaming: opts.expertStreaming,
+        profileLayers: opts.profileLayers,
+        maxBatch: opts.maxBatch,
+        maxBindingBytes: opts.maxBindingBytes,
+      },
       Comlink.proxy((phase: string, loadedBytes: number, totalBytes: number) => opts.onProgress?.({ phase, loadedBytes, totalBytes })),
     );
     return new RemoteEngine(worker, remote, info);

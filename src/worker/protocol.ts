@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import type { EngineStats, GenerateRequest, GeneratedToken, ModelInfo } from '../api.ts';
+import type { EngineOptions, EngineStats, GenerateRequest, GeneratedToken, ModelInfo } from '../api.ts';
 
 export interface ChatInfo {
   /** tokenizer.chat_template, or null */
@@ -20,11 +20,17 @@ export interface GenerateResult {
   cachedTokens: number;
 }
 
+/** EngineOptions without the model and callbacks, plus the tuning knobs (see client.ts EngineTuning). */
+export type LoadOptions = Pick<EngineOptions, 'gpuBudgetBytes' | 'ramBudgetBytes' | 'contextLength' | 'kvCacheType' | 'expertStreaming' | 'profileLayers'> & {
+  maxBatch?: number;
+  maxBindingBytes?: number;
+};
+
 /** What the engine worker exposes over Comlink (plain data in, plain data out). */
 export interface WorkerApi {
   load(
     model: string | Blob,
-    opts: { gpuBudgetBytes?: number; ramBudgetBytes?: number; contextLength?: number; maxBatch?: number; maxBindingBytes?: number },
+    opts: LoadOptions,
     onProgress: (phase: string, loaded: number, total: number) => void,
   ): Promise<ModelInfo>;
   tokenize(text: string, addSpecial: boolean, parseSpecial?: boolean): Promise<number[]>;

@@ -60,3 +60,20 @@ export async function runModel(
     }
   }, a);
 }
+
+/**
+ * A GPU budget (bytes) that leaves `fraction` of the model's weights for weights: loads the model
+ * once fully resident with `opts` (same contextLength / kvCacheType / maxBatch, so the same K/V
+ * cache and scratch) and returns kvCacheBytes + scratchBytes + fraction × weight bytes.
+ */
+export async function budgetFor(page: Page, url: string, fraction: number, opts: Record<string, unknown> = {}): Promise<number> {
+  return page.evaluate(async ({ url, fraction, opts }) => {
+    const e = await (window as any).ls.createEngine({ model: url, ...opts, gpuBudgetBytes: 2 ** 40 });
+    try {
+      const s = await e.stats();
+      return s.kvCacheBytes + s.scratchBytes + Math.floor(s.weightBytesOnGpu * fraction);
+    } finally {
+      await e.dispose();
+    }
+  }, { url, fraction, opts });
+}
