@@ -135,10 +135,24 @@ test('unreachable URL, HTTP 404, and a server without Range support', async ({ p
   expect(norange!.message).toMatch(/Range/);
 });
 
-test('a budget too small for streaming names the minimum', async ({ page }) => {
+test('a budget too small for one layer plus the K/V cache is refused with the minimum, and the minimum works', async ({ page }) => {
   const e = await loadError(page, stories, { gpuBudgetBytes: 1000 });
   expect(e).toMatchObject({ code: 'budget_too_small' });
   expect(e!.message).toMatch(/needs at least \d+ bytes/);
+  expect(e!.message).toMatch(/K\/V cache \(2048 tokens, f32\)/);
+  const minimum = Number(/needs at least (\d+) bytes/.exec(e!.message)![1]);
+  expect(await loadError(page, stories, { gpuBudgetBytes: minimum - 1 })).toMatchObject({ code: 'budget_too_small' });
+  const r = await page.evaluate(async ({ url, minimum }) => {
+    const eng = await (window as any).ls.createEngine({ model: url, gpuBudgetBytes: minimum });
+    const out: number[] = [];
+    for await (const t of eng.generate({ prompt: 'Once upon a time', maxTokens: 5, temperature: 0 })) out.push(t.token);
+    const s = await eng.stats();
+    await eng.dispose();
+    return { out, s };
+  }, { url: stories, minimum });
+  expect(r.out).toEqual([432, 383, 286, 261, 376]); // llama.cpp's greedy start (shared/reference)
+  expect(r.s.layersResident).toBe(0);
+  expect(r.s.weightBytesOnGpu + r.s.kvCacheBytes + r.s.scratchBytes).toBeLessThanOrEqual(minimum);
 });
 
 test('after failed loads the page still loads and runs a model', async ({ page }) => {
