@@ -1,30 +1,62 @@
 #!/usr/bin/env node
-// layerstream benchmark: every GGUF in ../shared/models (smallest first) × two GPU budgets (the
-// default, and a third of the file so layers must stream), measured in headless Chromium on the
-// same WebGPU set-up as the tests, through the real engine API (test/harness.html → window.ls).
+// layerstream benchmark (issue #5): runs the engine in headless Chromium — the same WebGPU set-up
+// as the tests, through the real engine API (test/harness.html → window.ls) — and writes
+// bench/results.json, bench/results.md and bench/chart.svg.
 //
-//   node bench/run.mjs [name-filter ...] [--tokens N] [--warmup N] [--timeout SECONDS] [--verbose]
-//   npm run bench -- stories
+// Suites (default: all but `shared`):
+//   budgets  a generated ~1 GiB llama model (Q8_0, scripts/generate-model.mjs, seeded) resident and
+//            at GPU budgets of 50 %, 25 %, 10 % of its file and at 256 MiB: prefill/decode tok/s,
+//            bytes uploaded per token, upload bandwidth, peak memory of the browser's processes
+//            (read from /proc, see lib/procmem.mjs), greedy tokens compared with the resident run
+//   ram      the 25 % budget with the RAM tier on (ramBudgetBytes ≥ the streamed bytes) vs off
+//   moe      synth-moe-Q4_K_M at a third of its file, expertStreaming on vs off (and resident)
+//   kv       kvCacheType 'q8_0' vs 'f32': logit rows' relative L2 error and decode tok/s on
+//            stories260K and synth-llama-Q8_0 (tokens: ../shared/reference/<model>.f64.json)
+//   peer     wllama (bench/lib/wllama.mjs) on the generated model and synth-llama-Q8_0, next to our
+//            resident runs of the same files
+//   shared   (only with --only shared) every model in ../shared/models, default budget and a
+//            third of the file — the benchmark's earlier mode; positional arguments filter names
 //
-// Prints a Markdown table; writes bench/out/results.{json,md}. Exit status: 0 when every loadable
-// model ran, 1 when one that loads failed or timed out, 2 when the benchmark itself broke.
+//   node bench/run.mjs [--quick] [--only budgets,ram,moe,kv,peer,shared] [--tokens 16] [--warmup 2]
+//                      [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [shared-model-filter ...]
+//   npm run bench -- --quick
+//
+// --quick uses a ~131 MiB generated model instead of ~1 GiB (a smoke run of a few minutes); its
+// memory target is then checked at the 25 % budget instead of 256 MiB.
+// Every run gets a fresh browser (so one run's memory, crash or hang stays with it). Exit status:
+// 0 when every run of our engine produced numbers (targets may still FAIL: see results.md), 1 when
+// one failed or timed out, 2 when the benchmark itself broke.
 import { execSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { chromiumPath, webgpuArgs } from '../scripts/browser.mjs';
-import { adapterInfo, benchInPage, openHarness } from './lib/page.mjs';
-import { formatRate, headerLine, markdownTable, errorNotes, writeOutputs } from './lib/report.mjs';
+import { PRESETS, expectedModelBytes, generateLlamaModel } from '../scripts/generate-model.mjs';
+import { adapterInfo, benchInPage, kvAccuracyInPage, openHarness } from './lib/page.mjs';
+import { MemorySampler, browserPids } from './lib/procmem.mjs';
+import { formatBytes, formatRate, headerLine, writeOutputs, evaluateTargets } from './lib/report.mjs';
 import { MODEL_URL, VITE_URL, killServersNow, startServers, stopServers } from './lib/servers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const MODELS_DIR = path.resolve(ROOT, '../shared/models'); // served by the model server as /shared/models
-const OUT_DIR = path.join(ROOT, 'bench/out');
-const PROMPT = 'Once upon a time';
-
+const SHARED = path.resolve(ROOT, '../shared');
+const OUT_DIR = path.join(ROOT, 'bench');
+const GEN_DIR = path.join(ROOT, '.test-models/bench'); // gitignored; served as /generated/bench/
+const MiB = 1024 ** 2;
+const DEFAULT_SUITES = ['budgets', 'ram', 'moe', 'kv', 'peer'];
+const ALL_SUITES = [...DEFAULT_SUITES, 'shared'];
+/** K/V cache length for every run: small, so the budget is nearly all weights. */
+const CONTEXT = 256;
+/** Headroom over the file size for the "resident" runs: K/V cache (CONTEXT tokens) and scratch. */
+const RESIDENT_HEADROOM = 64 * MiB;
+/** RAM tier budget for the `ram` suite: more than the 25 % run streams (≤ the file). */
+const RAM_TIER_BYTES = 1.5 * 1024 * MiB;
+const KV_MODELS = ['stories260K', 'synth-llama-Q8_0'];
+const PEER_SHARED_MODEL = 'synth-llama-Q8_0';
+const MOE_MODEL = 'synth-moe-Q4_K_M';
 /** Load errors that mean "this engine can't run this file (yet)", not "the engine broke". */
 const UNLOADABLE = new Set(['unsupported_architecture', 'unsupported_tensor_type', 'budget_too_small']);
 
@@ -33,9 +65,13 @@ function parseCli(argv) {
     args: argv,
     allowPositionals: true,
     options: {
-      tokens: { type: 'string', default: '32' },
-      warmup: { type: 'string', default: '4' },
-      timeout: { type: 'string', default: '300' },
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      tokens: { type: 'string', default: '16' },
+      warmup: { type: 'string', default: '2' },
+      prompt: { type: 'string', default: 'Once upon a time' },
+      timeout: { type: 'string' },
+      profile: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -45,30 +81,400 @@ function parseCli(argv) {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${values[name]}`);
     return n;
   };
+  const suites = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT_SUITES;
+  for (const s of suites) if (!ALL_SUITES.includes(s)) throw new Error(`--only: unknown suite ${s} (${ALL_SUITES.join(', ')})`);
   return {
+    quick: values.quick,
+    suites,
     filters: positionals.map((f) => f.toLowerCase()),
-    tokens: int('tokens', 1),
+    tokens: int('tokens', 2),
     warmupTokens: int('warmup', 1),
-    timeoutMs: int('timeout', 1) * 1000,
+    prompt: values.prompt,
+    timeoutS: values.timeout === undefined ? null : int('timeout', 1),
+    profile: values.profile,
     verbose: values.verbose,
     help: values.help,
   };
 }
 
-/** *.gguf files, smallest first, keeping those whose name contains any filter (case-insensitive). */
-function listModels(filters) {
-  return readdirSync(MODELS_DIR)
+// ---- models ----------------------------------------------------------------------------------
+
+function sharedModel(name) {
+  const file = `${name}.gguf`;
+  const p = path.join(SHARED, 'models', file);
+  return { file, label: name, path: p, bytes: statSync(p).size, url: `${MODEL_URL}/shared/models/${encodeURIComponent(file)}` };
+}
+
+function sha256File(p) {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(p).on('data', (b) => h.update(b)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
+  });
+}
+
+/**
+ * The generated benchmark model: generated once into .test-models/bench/ and reused while its size
+ * and sha256 match the sidecar .json written with it (same generator options).
+ */
+async function ensureGeneratedModel(quick) {
+  const preset = quick ? 'bench-128m' : 'bench-1g';
+  const options = { ...PRESETS[preset], type: 'Q8_0', seed: 1, name: `synth-llama-${preset}` };
+  const file = `synth-llama-${preset}-Q8_0.gguf`;
+  const p = path.join(GEN_DIR, file);
+  const side = `${p}.json`;
+  const expected = expectedModelBytes(options);
+  let meta = null;
+  if (existsSync(p) && existsSync(side) && statSync(p).size === expected) {
+    try {
+      const s = JSON.parse(readFileSync(side, 'utf8'));
+      if (JSON.stringify(s.options) === JSON.stringify(options)) {
+        process.stderr.write(`checking ${path.relative(ROOT, p)} (sha256)…\n`);
+        if ((await sha256File(p)) === s.sha256) meta = s;
+      }
+    } catch {
+      // unreadable sidecar: regenerate
+    }
+  }
+  if (!meta) {
+    process.stderr.write(`generating ${path.relative(ROOT, p)} (${formatBytes(expected)}, preset ${preset})…\n`);
+    const t0 = performance.now();
+    const r = await generateLlamaModel(p, options);
+    meta = { options, bytes: r.bytes, sha256: r.sha256, weightBytes: r.weightBytes, generatedInS: Math.round((performance.now() - t0) / 1000) };
+    writeFileSync(side, JSON.stringify(meta, null, 2) + '\n');
+  }
+  return {
+    file,
+    label: `synth-llama-${preset.slice(6)}-Q8_0`,
+    path: p,
+    bytes: meta.bytes,
+    url: `${MODEL_URL}/generated/bench/${encodeURIComponent(file)}`,
+    generated: { preset, options, sha256: meta.sha256, weightBytes: meta.weightBytes },
+  };
+}
+
+// ---- run plan --------------------------------------------------------------------------------
+
+/**
+ * Run specs. kind 'ours' (benchInPage), 'kv' (kvAccuracyInPage), 'wllama' (the peer). Runs with the
+ * same `key` are executed once and their record shared between suites (e.g. the resident run is
+ * the budgets suite's reference and the peer suite's "ours").
+ */
+function planRuns(opts, gen) {
+  const runs = [];
+  const ours = (suite, model, label, engineOptions, extra = {}) => {
+    const o = { contextLength: CONTEXT, ...(opts.profile ? { profileLayers: true } : {}), ...engineOptions };
+    runs.push({ kind: 'ours', suite, model, label, engineOptions: o, ...extra });
+  };
+  const resident = (m) => ({ gpuBudgetBytes: m.bytes + RESIDENT_HEADROOM });
+  // A fraction of the file for weights; the K/V cache and scratch (taken from the reference run's
+  // stats) are added when the run starts — see resolveBudget.
+  const frac = (p) => ({ weightFraction: p });
+  const genRef = `${gen?.file}:resident`;
+  if (gen && (opts.suites.includes('budgets') || opts.suites.includes('peer') || opts.suites.includes('ram'))) {
+    ours('budgets', gen, '100 %', resident(gen), { ref: genRef, budgetPct: 100, isReference: true });
+  }
+  if (gen && opts.suites.includes('budgets')) {
+    ours('budgets', gen, '50 %', {}, { ref: genRef, budgetPct: 50, ...frac(0.5) });
+    ours('budgets', gen, '25 %', {}, { ref: genRef, budgetPct: 25, ...frac(0.25) });
+    // The memory target is stated for a 256 MiB budget: the whole budget, K/V cache and scratch included.
+    if (!opts.quick) ours('budgets', gen, '256 MiB', { gpuBudgetBytes: 256 * MiB }, { ref: genRef, budgetPct: (100 * 256 * MiB) / gen.bytes });
+    ours('budgets', gen, '10 %', {}, { ref: genRef, budgetPct: 10, ...frac(0.1) });
+  }
+  if (gen && opts.suites.includes('ram')) {
+    ours('ram', gen, '25 %, RAM tier off', {}, { ref: genRef, budgetPct: 25, ...frac(0.25) });
+    ours('ram', gen, '25 %, RAM tier on', { ramBudgetBytes: RAM_TIER_BYTES }, { ref: genRef, budgetPct: 25, ...frac(0.25) });
+  }
+  if (opts.suites.includes('moe')) {
+    const m = sharedModel(MOE_MODEL);
+    const ref = `${m.file}:resident`;
+    ours('moe', m, 'resident', resident(m), { ref, isReference: true });
+    ours('moe', m, '1/3, expert streaming on', { expertStreaming: true }, { ref, ...frac(1 / 3) });
+    ours('moe', m, '1/3, expert streaming off', { expertStreaming: false }, { ref, ...frac(1 / 3) });
+  }
+  if (opts.suites.includes('kv')) {
+    for (const name of KV_MODELS) {
+      const m = sharedModel(name);
+      const refFile = path.join(SHARED, 'reference', `${name}.f64.json`);
+      const r = JSON.parse(readFileSync(refFile, 'utf8'));
+      const tokens = [...r.prompt_tokens, ...r.greedy_tokens].slice(0, CONTEXT);
+      runs.push({
+        kind: 'kv',
+        suite: 'kv',
+        model: m,
+        label: 'q8_0 vs f32 logits',
+        tokens,
+        engineOptions: { contextLength: CONTEXT, ...resident(m) },
+      });
+      const ref = `${m.file}:resident`;
+      ours('kv', m, 'K/V f32', { ...resident(m), kvCacheType: 'f32' }, { ref, isReference: true });
+      ours('kv', m, 'K/V q8_0', { ...resident(m), kvCacheType: 'q8_0' }, { ref });
+    }
+  }
+  if (opts.suites.includes('peer')) {
+    const models = [...(gen ? [gen] : []), sharedModel(PEER_SHARED_MODEL)];
+    for (const m of models) {
+      const ref = `${m.file}:resident`;
+      // Ours first (deduplicated with the budgets / kv runs of identical options), then wllama.
+      ours('peer', m, 'layerstream, resident', { ...resident(m), ...(m === gen ? {} : { kvCacheType: 'f32' }) }, { ref, isReference: true });
+      runs.push({ kind: 'wllama', suite: 'peer', model: m, label: 'wllama', ref });
+    }
+  }
+  if (opts.suites.includes('shared')) {
+    for (const m of listSharedModels(opts.filters)) {
+      const ref = `${m.file}:full`;
+      ours('shared', m, 'full', {}, { ref, isReference: true });
+      ours('shared', m, '1/3', {}, { ref, ...frac(1 / 3) });
+    }
+  }
+  return runs;
+}
+
+/** *.gguf in ../shared/models, smallest first, keeping names that contain any filter. */
+function listSharedModels(filters) {
+  return readdirSync(path.join(SHARED, 'models'))
     .filter((f) => f.endsWith('.gguf'))
     .filter((f) => !filters.length || filters.some((x) => f.toLowerCase().includes(x)))
-    .map((file) => ({ file, bytes: statSync(path.join(MODELS_DIR, file)).size, url: `${MODEL_URL}/shared/models/${encodeURIComponent(file)}` }))
+    .map((f) => sharedModel(f.replace(/\.gguf$/, '')))
     .sort((a, b) => a.bytes - b.bytes || a.file.localeCompare(b.file));
 }
 
-function budgetsFor(model) {
-  return [
-    { label: 'full', bytes: undefined }, // no gpuBudgetBytes: the engine's default from adapter limits
-    { label: '1/3', bytes: Math.floor(model.bytes / 3) }, // same "third of the file" as the streaming tests
-  ];
+/**
+ * Runs given as a fraction of the file for weights (weightFraction): gpuBudgetBytes = fraction ×
+ * file size + the K/V cache and scratch bytes of the reference run (same context length and K/V
+ * type), so the weights really get that fraction. Without a reference run: the fraction alone.
+ */
+function resolveBudget(spec, ref) {
+  if (spec.weightFraction == null) return;
+  const overhead = ref?.status === 'ok' ? ref.kvCacheBytes + ref.scratchBytes : 0;
+  spec.engineOptions = { ...spec.engineOptions, gpuBudgetBytes: Math.floor(spec.model.bytes * spec.weightFraction) + overhead };
+}
+
+function sortKeys(o) {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+// ---- running ---------------------------------------------------------------------------------
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`${what} timed out after ${ms / 1000}s`), { code: 'timeout' })), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Per-run limit: generous, SwiftShader is slow (a 1 GiB model takes minutes per run). */
+function timeoutMsFor(spec, opts) {
+  if (opts.timeoutS) return opts.timeoutS * 1000;
+  return (spec.model.bytes > 256 * MiB ? 1500 : spec.model.bytes > 64 * MiB ? 600 : 300) * 1000;
+}
+
+let wllamaModule; // undefined: not tried; { fn } or { error }
+
+async function loadWllama() {
+  if (wllamaModule) return wllamaModule;
+  const file = path.join(ROOT, 'bench/lib/wllama.mjs');
+  if (!existsSync(file)) return (wllamaModule = { error: 'bench/lib/wllama.mjs is missing' });
+  try {
+    const mod = await import(pathToFileURL(file).href);
+    if (typeof mod.wllamaBench !== 'function') return (wllamaModule = { error: 'bench/lib/wllama.mjs exports no wllamaBench function' });
+    return (wllamaModule = { fn: mod.wllamaBench });
+  } catch (e) {
+    return (wllamaModule = { error: `importing bench/lib/wllama.mjs failed: ${e?.message ?? e}` });
+  }
+}
+
+/**
+ * One run in its own browser: launch Chromium, sample the memory of its process tree while the
+ * page works, close it. Returns the page's answer (or a failure) and the memory summary.
+ */
+async function inFreshBrowser(spec, opts, work) {
+  const label = `${spec.model.label} @ ${spec.label}`;
+  const before = new Set(browserPids());
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: webgpuArgs });
+  const roots = browserPids().filter((p) => !before.has(p));
+  let sampler = null;
+  const t0 = performance.now();
+  try {
+    const context = await browser.newContext();
+    const res = await withTimeout(
+      work(context, label, () => (sampler = new MemorySampler({ roots: () => roots }).start())),
+      timeoutMsFor(spec, opts),
+      label,
+    );
+    return { res, memory: sampler?.stop() ?? null, wallMs: performance.now() - t0 };
+  } catch (e) {
+    // Timeout, page crash, harness not loading: the page's own error handling never got to answer.
+    const res = { ok: false, phase: 'harness', code: e?.code ?? null, message: String(e?.message ?? e).split('\n')[0] };
+    return { res, memory: sampler?.stop() ?? null, wallMs: performance.now() - t0 };
+  } finally {
+    // A wedged GPU process can make close() hang: give it 20 s, then kill what we launched.
+    await withTimeout(browser.close(), 20_000, 'closing the browser').catch(() => {
+      for (const pid of roots) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    });
+  }
+}
+
+async function runSpec(spec, opts) {
+  if (spec.kind === 'ours') {
+    const args = { url: spec.model.url, prompt: opts.prompt, tokens: opts.tokens, warmupTokens: opts.warmupTokens, engineOptions: spec.engineOptions };
+    const { res, memory, wallMs } = await inFreshBrowser(spec, opts, async (context, label, startSampling) => {
+      const page = await openHarness(context, VITE_URL, label);
+      startSampling(); // baseline: the browser with the harness page open, no engine yet
+      return benchInPage(page, args);
+    });
+    return oursRecord(spec, res, memory, wallMs);
+  }
+  if (spec.kind === 'kv') {
+    const args = { url: spec.model.url, tokens: spec.tokens, types: ['f32', 'q8_0'], engineOptions: spec.engineOptions };
+    const { res, wallMs } = await inFreshBrowser(spec, opts, async (context, label) => kvAccuracyInPage(await openHarness(context, VITE_URL, label), args));
+    return kvRecord(spec, res, wallMs);
+  }
+  if (spec.kind === 'wllama') {
+    const w = await loadWllama();
+    if (w.error) return { ...baseRecord(spec), engine: 'wllama', status: 'failed', error: { phase: 'import', code: null, message: w.error } };
+    const args = { url: spec.model.url, prompt: opts.prompt, tokens: opts.tokens, warmupTokens: opts.warmupTokens };
+    const { res, memory, wallMs } = await inFreshBrowser(spec, opts, async (context, _label, startSampling) => {
+      startSampling();
+      try {
+        return await w.fn(context, args);
+      } catch (e) {
+        return { ok: false, error: String(e?.message ?? e) };
+      }
+    });
+    return wllamaRecord(spec, res, memory, wallMs);
+  }
+  throw new Error(`unknown run kind ${spec.kind}`);
+}
+
+function baseRecord(spec) {
+  return {
+    suite: spec.suite,
+    label: spec.label,
+    model: spec.model.label,
+    file: spec.model.file,
+    fileBytes: spec.model.bytes,
+    ...(spec.budgetPct !== undefined ? { budgetPct: spec.budgetPct } : {}),
+  };
+}
+
+/** Flattens what the page returned into one result record (the shape of results.json's records). */
+function oursRecord(spec, res, memory, wallMs) {
+  const base = { ...baseRecord(spec), engine: 'layerstream', options: spec.engineOptions, wallMs: Math.round(wallMs), memory };
+  if (!res.ok) {
+    const unloadable = res.phase === 'load' && UNLOADABLE.has(res.code);
+    return { ...base, status: unloadable ? 'unloadable' : 'failed', error: { phase: res.phase, code: res.code, message: res.message } };
+  }
+  const s = res.stats;
+  return {
+    ...base,
+    status: 'ok',
+    architecture: res.info.architecture,
+    promptTokens: res.promptTokens.length,
+    generatedTokens: res.tokens.length,
+    prefillTokensPerSecond: s.prefillTokensPerSecond,
+    // With < 2 tokens the engine measured no decode step.
+    decodeTokensPerSecond: res.tokens.length >= 2 ? s.decodeTokensPerSecond : null,
+    bytesUploadedLastToken: s.bytesUploadedLastToken,
+    bytesUploadedDuringGenerate: res.bytesUploadedDuringGenerate,
+    streamBytesPerSecond: s.streamBytesPerSecond,
+    streamWaitMsLastToken: s.streamWaitMsLastToken,
+    bytesReadLastToken: s.bytesReadLastToken,
+    layerGpuMs: s.layerGpuMs?.length ? s.layerGpuMs : null,
+    headGpuMs: s.layerGpuMs?.length ? s.headGpuMs : null,
+    gpuBudgetBytes: s.gpuBudgetBytes,
+    weightBudgetBytes: s.weightBudgetBytes,
+    weightBytesOnGpu: s.weightBytesOnGpu,
+    kvCacheBytes: s.kvCacheBytes,
+    kvCacheType: s.kvCacheType,
+    scratchBytes: s.scratchBytes,
+    layersResident: s.layersResident,
+    layersStreamed: s.layersStreamed,
+    poolSlots: s.poolSlots,
+    poolSlotBytes: s.poolSlotBytes,
+    ramBudgetBytes: s.ramBudgetBytes,
+    ramBytesUsed: s.ramBytesUsed,
+    expertCacheSlots: s.expertCacheSlots,
+    expertCacheHits: res.expertCacheHitsDuringGenerate,
+    expertCacheMisses: res.expertCacheMissesDuringGenerate,
+    gpuBuffersCreated: s.gpuBuffersCreated,
+    loadMs: Math.round(res.loadMs),
+    warmupMs: Math.round(res.warmupMs),
+    generateMs: Math.round(res.generateMs),
+    firstTokenMs: Math.round(res.firstTokenMs ?? NaN),
+    tokens: res.tokens,
+    text: res.text,
+  };
+}
+
+function kvRecord(spec, res, wallMs) {
+  const base = { ...baseRecord(spec), engine: 'layerstream', kind: 'kv-accuracy', positions: spec.tokens.length, wallMs: Math.round(wallMs) };
+  if (!res.ok) return { ...base, status: 'failed', error: { phase: res.phase, code: res.code, message: res.message } };
+  const q = res.perType.q8_0;
+  const mean = q.relL2.reduce((s, v) => s + v, 0) / q.relL2.length;
+  return {
+    ...base,
+    status: 'ok',
+    relL2Max: Math.max(...q.relL2),
+    relL2Mean: mean,
+    relL2: q.relL2,
+    argmaxAgree: q.argmaxAgree,
+    kvCacheBytesF32: res.perType.f32.kvCacheBytes,
+    kvCacheBytesQ8: q.kvCacheBytes,
+  };
+}
+
+function wllamaRecord(spec, res, memory, wallMs) {
+  const base = { ...baseRecord(spec), engine: 'wllama', wallMs: Math.round(wallMs), memory };
+  if (!res?.ok) {
+    const message = String(res?.error ?? res?.message ?? 'no answer');
+    return { ...base, status: 'failed', error: { phase: res?.phase ?? 'wllama', code: res?.code ?? null, message } };
+  }
+  return {
+    ...base,
+    status: 'ok',
+    prefillTokensPerSecond: res.prefillTokensPerSecond ?? null,
+    decodeTokensPerSecond: res.decodeTokensPerSecond ?? null,
+    promptTokens: res.promptTokens ?? null,
+    generatedTokens: res.tokens?.length ?? null,
+    loadMs: res.loadMs != null ? Math.round(res.loadMs) : null,
+    tokens: res.tokens ?? null,
+    text: res.text ?? null,
+    ...(res.threads !== undefined ? { threads: res.threads } : {}),
+    ...(res.version !== undefined ? { version: res.version } : {}),
+  };
+}
+
+/** Greedy output must not depend on the budget or the options: compare with the run's reference. */
+function compareTokens(r, refRecord) {
+  if (!refRecord || refRecord === r || r.status !== 'ok' || refRecord.status !== 'ok' || !r.tokens || !refRecord.tokens) return;
+  r.reference = `${refRecord.model} @ ${refRecord.label}`;
+  r.sameTokensAsReference = r.tokens.length === refRecord.tokens.length && r.tokens.every((t, i) => t === refRecord.tokens[i]);
+  if (r.engine === 'layerstream' && !r.sameTokensAsReference) {
+    process.stderr.write(`  warning: ${r.model} @ ${r.label} generated different tokens than @ ${refRecord.label}\n`);
+  }
+}
+
+let interrupted = false;
+
+function progress(r) {
+  if (interrupted) return; // runs cut short by Ctrl-C are not failures worth a line
+  let what;
+  if (r.status !== 'ok') what = `${r.status}: ${r.error.code ?? r.error.phase} — ${r.error.message}`;
+  else if (r.kind === 'kv-accuracy') what = `q8_0 vs f32 logits: relative L2 max ${r.relL2Max.toExponential(2)}, mean ${r.relL2Mean.toExponential(2)}, argmax agrees ${r.argmaxAgree}/${r.positions}`;
+  else {
+    what = `prefill ${formatRate(r.prefillTokensPerSecond)} tok/s, decode ${formatRate(r.decodeTokensPerSecond)} tok/s`;
+    if (r.engine === 'layerstream') what += `, ${r.layersResident}/${r.layersStreamed} resident/streamed, ${formatBytes(r.bytesUploadedLastToken)}/token`;
+    if (r.memory?.peakPssBytes) what += `, peak PSS ${formatBytes(r.memory.peakPssBytes)}`;
+    if (r.sameTokensAsReference === false) what += ', TOKENS DIFFER';
+  }
+  process.stderr.write(`  [${r.suite}] ${r.model} @ ${r.label}: ${what} (${(r.wallMs / 1000).toFixed(1)} s)\n`);
 }
 
 function gitCommit() {
@@ -81,102 +487,10 @@ function gitCommit() {
   }
 }
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`${what} timed out after ${ms / 1000}s`), { code: 'timeout' })), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Flattens what the page returned into one result record (the shape of results.json). */
-function toRecord(model, budget, res, wallMs) {
-  const base = { model: model.file, fileBytes: model.bytes, budget: budget.label, budgetBytes: budget.bytes ?? null, wallMs: Math.round(wallMs) };
-  if (!res.ok) {
-    const unloadable = res.phase === 'load' && UNLOADABLE.has(res.code);
-    return {
-      ...base,
-      architecture: res.info?.architecture ?? res.headerArch ?? null,
-      status: unloadable ? 'unloadable' : 'failed',
-      error: { phase: res.phase, code: res.code, message: res.message },
-    };
-  }
-  const s = res.stats;
-  return {
-    ...base,
-    budgetBytes: s.gpuBudgetBytes, // the budget in force (the default is only known after load)
-    architecture: res.info.architecture,
-    status: 'ok',
-    promptTokens: res.promptTokens,
-    generatedTokens: res.tokens.length,
-    prefillTokensPerSecond: s.prefillTokensPerSecond,
-    // With < 2 tokens the engine measured no decode step and still reports the warm-up's rate.
-    decodeTokensPerSecond: res.tokens.length >= 2 ? s.decodeTokensPerSecond : null,
-    bytesUploadedLastToken: s.bytesUploadedLastToken,
-    bytesUploadedDuringGenerate: res.bytesUploadedDuringGenerate,
-    bytesUploadedTotal: s.bytesUploadedTotal,
-    layersResident: s.layersResident,
-    layersStreamed: s.layersStreamed,
-    weightBytesOnGpu: s.weightBytesOnGpu,
-    poolSlots: s.poolSlots,
-    poolSlotBytes: s.poolSlotBytes,
-    kvCacheBytes: s.kvCacheBytes,
-    loadMs: Math.round(res.loadMs),
-    warmupMs: Math.round(res.warmupMs),
-    generateMs: Math.round(res.generateMs),
-    firstTokenMs: Math.round(res.firstTokenMs ?? NaN),
-    tokens: res.tokens,
-    text: res.text,
-    info: res.info,
-  };
-}
-
-/** One (model, budget) run in a fresh browser context, so a crash or a hang stays with that run. */
-async function runOne(browser, model, budget, opts) {
-  const label = `${model.file} @ ${budget.label}`;
-  const args = { url: model.url, prompt: PROMPT, tokens: opts.tokens, warmupTokens: opts.warmupTokens, budgetBytes: budget.bytes };
-  const context = await browser.newContext();
-  const t0 = performance.now();
+async function collectMeta(opts, loadAvg, gen) {
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: webgpuArgs });
   try {
-    const res = await withTimeout(
-      openHarness(context, VITE_URL, label).then((page) => benchInPage(page, args)),
-      opts.timeoutMs,
-      label,
-    );
-    return toRecord(model, budget, res, performance.now() - t0);
-  } catch (e) {
-    // Timeout, page crash, harness not loading: the page's own error handling never got to answer.
-    const failure = { ok: false, phase: 'harness', code: e?.code ?? null, message: String(e?.message ?? e).split('\n')[0] };
-    return toRecord(model, budget, failure, performance.now() - t0);
-  } finally {
-    // Closing kills the page and its engine worker; don't let a wedged page hang the whole bench.
-    await withTimeout(context.close(), 15_000, 'closing the browser context').catch(() => {});
-  }
-}
-
-/** Greedy output must not depend on the budget (README: "identical at every budget"): check it. */
-function checkSameAsFull(r, results) {
-  const full = results.find((x) => x.model === r.model && x.budget === 'full');
-  if (r.status !== 'ok' || r.budget === 'full' || full?.status !== 'ok') return;
-  r.sameTokensAsFull = r.tokens.length === full.tokens.length && r.tokens.every((t, i) => t === full.tokens[i]);
-  if (!r.sameTokensAsFull) process.stderr.write(`  warning: ${r.model} @ ${r.budget} generated different tokens than @ full\n`);
-}
-
-let interrupted = false;
-
-function progress(r) {
-  if (interrupted) return; // runs cut short by Ctrl-C are not failures worth a line
-  const what =
-    r.status === 'ok'
-      ? `prefill ${formatRate(r.prefillTokensPerSecond)} tok/s, decode ${formatRate(r.decodeTokensPerSecond)} tok/s, ${r.layersResident}/${r.layersStreamed} resident/streamed`
-      : `${r.status}: ${r.error.code ?? r.error.phase} — ${r.error.message}`;
-  process.stderr.write(`  ${r.model} @ ${r.budget}: ${what} (${(r.wallMs / 1000).toFixed(1)} s)\n`);
-}
-
-async function collectMeta(browser, opts, loadAvg) {
-  const context = await browser.newContext();
-  try {
-    const page = await openHarness(context, VITE_URL, 'adapter');
+    const page = await openHarness(await browser.newContext(), VITE_URL, 'adapter');
     return {
       date: new Date().toISOString(),
       chromium: browser.version(),
@@ -184,52 +498,63 @@ async function collectMeta(browser, opts, loadAvg) {
       commit: gitCommit(),
       node: process.version,
       cpus: `${os.cpus().length}× ${os.cpus()[0]?.model?.trim() ?? 'cpu'}`,
+      memTotalBytes: os.totalmem(),
       loadAvg, // 1/5/15-minute load before the bench started: other work skews SwiftShader numbers
-      prompt: PROMPT,
+      quick: opts.quick,
+      suites: opts.suites,
+      prompt: opts.prompt,
       tokens: opts.tokens,
       warmupTokens: opts.warmupTokens,
-      timeoutS: opts.timeoutMs / 1000,
-      filters: opts.filters,
+      contextLength: CONTEXT,
+      residentHeadroomBytes: RESIDENT_HEADROOM,
+      generatedModel: gen ? { file: gen.file, bytes: gen.bytes, ...gen.generated } : null,
       webgpuArgs,
     };
   } finally {
-    await context.close();
+    await browser.close();
   }
 }
 
-async function bench(opts, models) {
+async function bench(opts) {
   // Sampled before our own servers and browser add to it.
   const loadAvg = os.loadavg().map((x) => Math.round(x * 100) / 100);
   if (loadAvg[0] > os.cpus().length / 2) {
     process.stderr.write(`warning: load average ${loadAvg[0]} on ${os.cpus().length} cores — is something else (npm test?) running? Numbers will be noisy.\n`);
   }
-  const executablePath = chromiumPath();
-  if (!executablePath) throw new Error('no Chromium found (run `node scripts/ensure-chromium.mjs`, or set CHROMIUM_PATH)');
+  if (!chromiumPath()) throw new Error('no Chromium found (run `node scripts/ensure-chromium.mjs`, or set CHROMIUM_PATH)');
+  const needsGen = opts.suites.some((s) => ['budgets', 'ram', 'peer'].includes(s));
+  const gen = needsGen ? await ensureGeneratedModel(opts.quick) : null;
+  const specs = planRuns(opts, gen);
   process.stderr.write(`starting Vite (${VITE_URL}) and the model server (${MODEL_URL})…\n`);
   await startServers({ root: ROOT, verbose: opts.verbose });
-  let browser;
   try {
-    browser = await chromium.launch({ executablePath, args: webgpuArgs });
-    const meta = await collectMeta(browser, opts, loadAvg);
-    process.stderr.write(`${headerLine(meta)}\n`);
-    const results = [];
-    for (const model of models) {
-      for (const budget of budgetsFor(model)) {
-        const r = await runOne(browser, model, budget, opts);
-        checkSameAsFull(r, results);
-        results.push(r);
-        progress(r);
-        writeOutputs(OUT_DIR, meta, results); // partial results survive an interrupted run
-        if (!browser.isConnected()) throw new Error('Chromium exited during the run');
-        // A file the engine can't read at the default budget won't load at a smaller one either.
-        if (r.status === 'unloadable' && r.error.code !== 'budget_too_small') break;
+    const meta = await collectMeta(opts, loadAvg, gen);
+    process.stderr.write(`${headerLine(meta)}\n${specs.length} runs planned\n`);
+    const records = [];
+    const byKey = new Map(); // run key → record (runs shared between suites execute once)
+    const refs = new Map(); // reference id → record
+    for (const spec of specs) {
+      resolveBudget(spec, refs.get(spec.ref));
+      spec.key = JSON.stringify([spec.kind, spec.model.file, sortKeys(spec.engineOptions ?? {})]);
+      let r;
+      if (byKey.has(spec.key)) {
+        r = { ...byKey.get(spec.key), suite: spec.suite, label: spec.label, sharedWith: `${byKey.get(spec.key).suite}: ${byKey.get(spec.key).label}` };
+      } else {
+        r = await runSpec(spec, opts);
+        byKey.set(spec.key, r);
       }
+      if (spec.isReference && !refs.has(spec.ref)) refs.set(spec.ref, r);
+      if (spec.ref && !spec.isReference) compareTokens(r, refs.get(spec.ref));
+      records.push(r);
+      if (!r.sharedWith) progress(r);
+      writeOutputs(OUT_DIR, meta, records); // partial results survive an interrupted run
     }
-    console.log(`${headerLine(meta)}\n\n${markdownTable(results)}\n${errorNotes(results)}`);
-    process.stderr.write(`wrote ${path.relative(process.cwd(), OUT_DIR)}/results.json and results.md\n`);
-    return results;
+    const targets = evaluateTargets(meta, records);
+    writeOutputs(OUT_DIR, meta, records);
+    for (const t of targets) process.stderr.write(`target: ${t.status} — ${t.name}: ${t.detail}\n`);
+    process.stderr.write(`wrote bench/results.json, bench/results.md and bench/chart.svg\n`);
+    return records;
   } finally {
-    await browser?.close().catch(() => {});
     await stopServers();
   }
 }
@@ -249,15 +574,16 @@ function installCleanup() {
 async function main() {
   const opts = parseCli(process.argv.slice(2));
   if (opts.help) {
-    console.log('usage: node bench/run.mjs [name-filter ...] [--tokens N=32] [--warmup N=4] [--timeout SECONDS=300] [--verbose]');
+    console.log(
+      'usage: node bench/run.mjs [--quick] [--only budgets,ram,moe,kv,peer,shared] [--tokens N=16] [--warmup N=2]\n' +
+        '                          [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [shared-model-filter ...]',
+    );
     return 0;
   }
-  const models = listModels(opts.filters);
-  if (!models.length) throw new Error(`no model in ${MODELS_DIR} matches ${opts.filters.join(', ') || '*.gguf'}`);
   installCleanup();
-  const results = await bench(opts, models);
-  const failed = results.filter((r) => r.status === 'failed');
-  if (failed.length) process.stderr.write(`${failed.length} run(s) of loadable models failed\n`);
+  const records = await bench(opts);
+  const failed = records.filter((r) => r.engine === 'layerstream' && r.status === 'failed' && !r.sharedWith);
+  if (failed.length) process.stderr.write(`${failed.length} run(s) of our engine failed\n`);
   return failed.length ? 1 : 0;
 }
 

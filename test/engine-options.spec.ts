@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { SHARED_URL } from './support/browser.ts';
-import { openHarness } from './support/engine-page.ts';
+import { budgetFor, openHarness } from './support/engine-page.ts';
 import { loadReference, relL2 } from './support/reference.ts';
 
 // Batched prefill must equal token-by-token processing, and splitting weights into pieces that
@@ -37,7 +37,9 @@ test('a 1 MiB binding limit splits big tensors into pieces and changes nothing',
   const ref = loadReference('synth-llama-Q8_0', 'f64');
   const whole = await run(page, 'synth-llama-Q8_0.gguf', ref.prompt_tokens.slice(0, 8), {});
   const split = await run(page, 'synth-llama-Q8_0.gguf', ref.prompt_tokens.slice(0, 8), { maxBindingBytes: 1 << 20 });
-  const splitStreamed = await run(page, 'synth-llama-Q8_0.gguf', ref.prompt_tokens.slice(0, 8), { maxBindingBytes: 1 << 20, gpuBudgetBytes: 4 << 20 });
+  const small = { maxBindingBytes: 1 << 20, contextLength: 64 };
+  const budget = await budgetFor(page, `${SHARED_URL}/models/synth-llama-Q8_0.gguf`, 1 / 2, small);
+  const splitStreamed = await run(page, 'synth-llama-Q8_0.gguf', ref.prompt_tokens.slice(0, 8), { ...small, gpuBudgetBytes: budget });
   expect(split.greedy).toEqual(whole.greedy);
   expect(splitStreamed.greedy).toEqual(whole.greedy);
   split.rows.forEach((row, i) => expect(relL2(row, whole.rows[i]), `position ${i}`).toBeLessThan(1e-5));

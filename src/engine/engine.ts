@@ -134,9 +134,6 @@ export class EngineCore {
     const kvRowBytes = kvType === 'q8_0' ? (h.kvWidth / 32) * 36 : h.kvWidth * 4; // q8_0: 32 values in 9 words
     const kvBytes = 2 * h.nLayers * Math.max(16, Math.ceil((ctx * kvRowBytes) / 4) * 4);
     const budgetBytes = o.gpuBudgetBytes ?? defaultGpuBudget();
-    if (kvBytes > budgetBytes) {
-      throw new LayerstreamError('budget_too_small', `GPU budget of ${budgetBytes} bytes is too small: the K/V cache alone (${ctx} tokens) needs ${kvBytes} bytes; lower contextLength or use kvCacheType 'q8_0'`);
-    }
     const a: Record<string, BufView> = {};
     for (const [name, width] of Object.entries(arch.activations(h))) a[name] = { buffer: buf(name, tMax * width * 4) };
     const ones = buf('ones', 4096 * 4);
@@ -164,7 +161,7 @@ export class EngineCore {
 
     const plan = planResidency(uses, {
       budgetBytes,
-      reserved: { 'K/V cache': kvBytes, scratch: scratchBytes },
+      reserved: { [`K/V cache (${ctx} tokens, ${kvType})`]: kvBytes, scratch: scratchBytes },
       maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize, o.maxBindingBytes ?? Infinity),
       align: limits.minStorageBufferOffsetAlignment,
       nUnits: h.nLayers + 1,

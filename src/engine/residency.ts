@@ -175,12 +175,14 @@ export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan 
     return { ...base, groups: natural, slots: 0, slotBytes: 0, expertSlots: 0, expertSlotBytes: 0, residentBytes: total, streamedBytes: 0, unitResident: unitBytes.map(() => true) };
   }
   const minSlot = up(minSlotBytes(uses), o.align);
-  const minBudget = reserved + K * minSlot;
+  const globals = natural.filter((g) => g.unit < 0).reduce((s, g) => s + up(g.bytes, o.align), 0);
+  const minBudget = reserved + K * minSlot + globals;
   if (o.budgetBytes < minBudget) {
     throw new LayerstreamError(
       'budget_too_small',
       `GPU budget of ${o.budgetBytes} bytes is too small: it needs at least ${minBudget} bytes ` +
-        `(${reservedText ? `${reservedText}, ` : ''}${K} streaming slots of ${minSlot} bytes); the whole model resident needs ${reserved + total}`,
+        `(${reservedText ? `${reservedText}, ` : ''}${K} streaming slots of ${minSlot} bytes${globals ? `, ${globals} always resident` : ''}); ` +
+        `the whole model resident needs ${reserved + total}`,
     );
   }
   const largestUnit = Math.max(...unitBytes);
