@@ -458,6 +458,7 @@ export class LsApp extends LitElement {
       const engine: Engine = await createEngine({
         model,
         gpuBudgetBytes: request.gpuBudgetBytes,
+        kvCacheType: request.kvCacheType,
         onProgress: (p: LoadProgress) => {
           if (seq === this.loadSeq) this.progress = { ...p };
         },

@@ -56,6 +56,12 @@ export class LsMemoryPanel extends LitElement {
       .pool {
         background: var(--ls-pool);
       }
+      .kv {
+        background: var(--ls-kv);
+      }
+      .scratch {
+        background: var(--ls-scratch);
+      }
       .free {
         background: var(--ls-free);
       }
@@ -162,8 +168,9 @@ export class LsMemoryPanel extends LitElement {
   private budget(s: EngineStats) {
     const poolBytes = s.poolSlots * s.poolSlotBytes;
     const residentBytes = Math.max(0, s.weightBytesOnGpu - poolBytes);
-    const whole = Math.max(s.gpuBudgetBytes, s.weightBytesOnGpu, 1);
-    const freeBytes = Math.max(0, s.gpuBudgetBytes - s.weightBytesOnGpu);
+    const used = s.kvCacheBytes + s.scratchBytes + s.weightBytesOnGpu;
+    const whole = Math.max(s.gpuBudgetBytes, used, 1);
+    const freeBytes = Math.max(0, s.gpuBudgetBytes - used);
     // Non-zero parts stay visible as a sliver even when tiny next to a large budget.
     const pct = (b: number) => `${(b > 0 ? Math.max(0.8, (b / whole) * 100) : 0).toFixed(2)}%`;
     return html`
@@ -171,13 +178,20 @@ export class LsMemoryPanel extends LitElement {
         <div
           class="bar"
           role="img"
-          aria-label=${`Weight budget ${formatBytes(s.gpuBudgetBytes)}: resident ${formatBytes(residentBytes)}, pool ${formatBytes(poolBytes)}, free ${formatBytes(freeBytes)}`}
+          aria-label=${`GPU budget ${formatBytes(s.gpuBudgetBytes)}: K/V cache ${formatBytes(s.kvCacheBytes)}, scratch ${formatBytes(s.scratchBytes)}, resident weights ${formatBytes(residentBytes)}, pool ${formatBytes(poolBytes)}, free ${formatBytes(freeBytes)}`}
         >
+          <div class="kv" style="width: ${pct(s.kvCacheBytes)}" title="K/V cache ${formatBytes(s.kvCacheBytes)}"></div>
+          <div class="scratch" style="width: ${pct(s.scratchBytes)}" title="scratch ${formatBytes(s.scratchBytes)}"></div>
           <div class="resident" style="width: ${pct(residentBytes)}" title="resident weights ${formatBytes(residentBytes)}"></div>
           <div class="pool" style="width: ${pct(poolBytes)}" title="pool slots ${formatBytes(poolBytes)}"></div>
           <div class="free" style="flex: 1" title="free ${formatBytes(freeBytes)}"></div>
         </div>
         <div class="legend">
+          <div>
+            <span><span class="swatch kv"></span>K/V cache <span class="muted">(${formatCount(s.contextLength)} tokens, ${s.kvCacheType})</span></span>
+            <span class="num" data-testid="mem-kv">${formatBytes(s.kvCacheBytes)}</span>
+          </div>
+          <div><span><span class="swatch scratch"></span>Scratch</span><span class="num" data-testid="mem-scratch">${formatBytes(s.scratchBytes)}</span></div>
           <div><span><span class="swatch resident"></span>Resident weights</span><span class="num" data-testid="mem-resident">${formatBytes(residentBytes)}</span></div>
           <div>
             <span><span class="swatch pool"></span>Pool slots${s.poolSlots ? html` <span class="muted">(${s.poolSlots} × ${formatBytes(s.poolSlotBytes)})</span>` : ''}</span>
@@ -263,20 +277,19 @@ export class LsMemoryPanel extends LitElement {
       </section>`;
     }
     const totalGpu = s.weightBytesOnGpu + s.kvCacheBytes + s.scratchBytes;
+    const gpuMs = s.layerGpuMs.reduce((a, b) => a + b, 0) + s.headGpuMs;
     return html`
       <section data-testid="memory-panel">
         <div class="head">
           <h2>GPU memory</h2>
           <span class="summary muted">
-            <span class="num">${formatBytes(s.weightBytesOnGpu)}</span> of <span class="num" data-testid="mem-budget">${formatBytes(s.gpuBudgetBytes)}</span> budget ·
-            ${formatPercent(s.gpuBudgetBytes > 0 ? s.weightBytesOnGpu / s.gpuBudgetBytes : 0)}
+            <span class="num">${formatBytes(totalGpu)}</span> of <span class="num" data-testid="mem-budget">${formatBytes(s.gpuBudgetBytes)}</span> budget ·
+            ${formatPercent(s.gpuBudgetBytes > 0 ? totalGpu / s.gpuBudgetBytes : 0)}
           </span>
         </div>
         ${this.budget(s)}
         <dl>
-          <div><dt>KV cache</dt><dd class="num" data-testid="mem-kv">${formatBytes(s.kvCacheBytes)}</dd></div>
-          <div><dt>Scratch</dt><dd class="num" data-testid="mem-scratch">${formatBytes(s.scratchBytes)}</dd></div>
-          <div><dt>Total on GPU</dt><dd class="num">${formatBytes(totalGpu)}</dd></div>
+          <div title="what the budget leaves for weights after the K/V cache and scratch"><dt>Weights / room</dt><dd class="num">${formatBytes(s.weightBytesOnGpu)} / ${formatBytes(s.weightBudgetBytes)}</dd></div>
           <div><dt>Context</dt><dd class="num">${formatCount(s.contextTokens)} / ${formatCount(s.contextLength)} tokens</dd></div>
         </dl>
         ${this.layers(s)}
@@ -294,6 +307,11 @@ export class LsMemoryPanel extends LitElement {
             ${s.ramBudgetBytes > 0 ? html`<div><dt>RAM tier</dt><dd class="num">${formatBytes(s.ramBytesUsed)} / ${formatBytes(s.ramBudgetBytes)}</dd></div>` : ''}
             ${s.expertCacheSlots > 0
               ? html`<div><dt>Expert cache</dt><dd class="num" data-testid="mem-expert-cache">${s.expertCacheSlots} slots · ${formatCount(s.expertCacheHits)} hits / ${formatCount(s.expertCacheHits + s.expertCacheMisses)}</dd></div>`
+              : ''}
+            ${gpuMs > 0
+              ? html`<div title=${s.layerGpuMs.map((ms, i) => `layer ${i}: ${ms.toFixed(2)} ms`).join('\n')}>
+                  <dt>GPU time last token</dt><dd class="num" data-testid="mem-gpu-ms">${gpuMs.toFixed(1)} ms · ${(gpuMs - s.headGpuMs).toFixed(1)} in ${s.layerGpuMs.length} layers</dd>
+                </div>`
               : ''}
             <div><dt>Prefill</dt><dd class="num" data-testid="mem-prefill">${formatRate(s.prefillTokensPerSecond)}</dd></div>
             <div><dt>Decode</dt><dd class="num" data-testid="mem-decode">${formatRate(s.decodeTokensPerSecond)}</dd></div>

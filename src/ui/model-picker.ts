@@ -8,8 +8,10 @@ export interface LoadRequest {
   model: string | Blob;
   /** short name for progress and messages */
   label: string;
-  /** weight budget in bytes; undefined = automatic */
+  /** GPU budget in bytes (K/V cache + scratch + weights); undefined = automatic */
   gpuBudgetBytes?: number;
+  /** K/V cache format; undefined = f32 */
+  kvCacheType?: 'f32' | 'q8_0';
 }
 
 export type ModelSource = 'default' | 'url' | 'file';
@@ -107,6 +109,18 @@ export class LsModelPicker extends LitElement {
       .budget {
         flex: 0 1 14rem;
       }
+      .kv {
+        flex: 0 1 12rem;
+      }
+      select {
+        width: 100%;
+        font: inherit;
+        padding: 6px 8px;
+        border: 1px solid var(--ls-border-strong);
+        border-radius: var(--ls-radius-s);
+        background: var(--ls-surface);
+        color: var(--ls-text);
+      }
       .actions button {
         min-width: 7rem;
       }
@@ -137,6 +151,7 @@ export class LsModelPicker extends LitElement {
   @state() private url = '';
   @state() private file: File | null = null;
   @state() private budget = '';
+  @state() private kvCacheType: 'f32' | 'q8_0' = 'f32';
   @state() private problem: { field: 'url' | 'file' | 'budget'; message: string } | null = null;
 
   private pick(source: ModelSource): void {
@@ -181,7 +196,7 @@ export class LsModelPicker extends LitElement {
     }
     switch (this.source) {
       case 'default':
-        return { model: DEFAULT_MODEL.url(), label: 'stories260K', gpuBudgetBytes };
+        return { model: DEFAULT_MODEL.url(), label: 'stories260K', gpuBudgetBytes, kvCacheType: this.kvCacheType };
       case 'url': {
         const text = this.url.trim();
         if (!text) {
@@ -196,14 +211,14 @@ export class LsModelPicker extends LitElement {
           return null;
         }
         const name = decodeURIComponent(url.pathname.split('/').filter(Boolean).pop() ?? '') || url.host;
-        return { model: url.href, label: name, gpuBudgetBytes };
+        return { model: url.href, label: name, gpuBudgetBytes, kvCacheType: this.kvCacheType };
       }
       case 'file':
         if (!this.file) {
           this.problem = { field: 'file', message: 'Choose a local .gguf file.' };
           return null;
         }
-        return { model: this.file, label: this.file.name, gpuBudgetBytes };
+        return { model: this.file, label: this.file.name, gpuBudgetBytes, kvCacheType: this.kvCacheType };
     }
   }
 
@@ -266,11 +281,18 @@ export class LsModelPicker extends LitElement {
               aria-describedby="budget-hint"
             />
           </div>
+          <div class="kv">
+            <label for="kv-type">K/V cache</label>
+            <select id="kv-type" data-testid="kv-type" @change=${(e: Event) => (this.kvCacheType = (e.target as HTMLSelectElement).value as 'f32' | 'q8_0')}>
+              <option value="f32" ?selected=${this.kvCacheType === 'f32'}>f32</option>
+              <option value="q8_0" ?selected=${this.kvCacheType === 'q8_0'} title="ggml-style 8-bit blocks: 3.6× smaller, slightly less exact">8-bit (q8_0)</option>
+            </select>
+          </div>
           <button type="submit" class="primary" data-testid="load" ?disabled=${this.loading}>${this.loading ? 'Loading…' : 'Load'}</button>
         </div>
         ${p?.field === 'budget'
           ? html`<div class="field-error" role="alert">${p.message}</div>`
-          : html`<div class="hint" id="budget-hint">Weights beyond the budget stream through a fixed pool of GPU buffers. Applied on load.</div>`}
+          : html`<div class="hint" id="budget-hint">The budget holds the K/V cache, scratch and weights; weights beyond it stream through a fixed pool of GPU buffers. Applied on load.</div>`}
       </form>
     `;
   }
