@@ -17,8 +17,9 @@
 //   shared   (only with --only shared) every model in ../shared/models, default budget and a
 //            third of the file — the benchmark's earlier mode; positional arguments filter names
 //
-//   node bench/run.mjs [--quick] [--only budgets,ram,moe,kv,peer,shared] [--tokens 16] [--warmup 2]
-//                      [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [shared-model-filter ...]
+//   node bench/run.mjs [--quick] [--only budgets,ram,moe,kv,peer,shared] [--tokens 8 (quick: 16)] [--warmup 2]
+//                      [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [--report-only]
+//                      [shared-model-filter ...]
 //   npm run bench -- --quick
 //
 // --quick uses a ~131 MiB generated model instead of ~1 GiB (a smoke run of a few minutes); its
@@ -36,7 +37,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { chromiumPath, webgpuArgs } from '../scripts/browser.mjs';
 import { PRESETS, expectedModelBytes, generateLlamaModel } from '../scripts/generate-model.mjs';
-import { adapterInfo, benchInPage, kvAccuracyInPage, openHarness } from './lib/page.mjs';
+import { PlainBrowser, adapterInfo, benchInPage, kvAccuracyInPage, openHarness, openPlainHarness } from './lib/page.mjs';
 import { MemorySampler, browserPids } from './lib/procmem.mjs';
 import { formatBytes, formatRate, headerLine, writeOutputs, evaluateTargets } from './lib/report.mjs';
 import { MODEL_URL, VITE_URL, killServersNow, startServers, stopServers } from './lib/servers.mjs';
@@ -67,11 +68,12 @@ function parseCli(argv) {
     options: {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
-      tokens: { type: 'string', default: '16' },
+      tokens: { type: 'string' },
       warmup: { type: 'string', default: '2' },
       prompt: { type: 'string', default: 'Once upon a time' },
       timeout: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'report-only': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -87,12 +89,15 @@ function parseCli(argv) {
     quick: values.quick,
     suites,
     filters: positionals.map((f) => f.toLowerCase()),
-    tokens: int('tokens', 2),
+    // SwiftShader runs the ~1 GiB model at tens of seconds per token: 8 tokens keep a full run near
+    // half an hour on a 2-core machine; the quick run's small model affords 16.
+    tokens: values.tokens === undefined ? (values.quick ? 16 : 8) : int('tokens', 2),
     warmupTokens: int('warmup', 1),
     prompt: values.prompt,
     timeoutS: values.timeout === undefined ? null : int('timeout', 1),
     profile: values.profile,
     verbose: values.verbose,
+    reportOnly: values['report-only'],
     help: values.help,
   };
 }
@@ -286,19 +291,29 @@ async function loadWllama() {
 
 /**
  * One run in its own browser: launch Chromium, sample the memory of its process tree while the
- * page works, close it. Returns the page's answer (or a failure) and the memory summary.
+ * page works, close it. `driver`: 'plain' (PlainBrowser, no DevTools Network domain: the memory
+ * figures are a user's browser's) or 'playwright' (a BrowserContext, for the wllama peer's API).
+ * work(browserOrContext, label, startSampling) returns the page's answer. Resolves (never rejects)
+ * with { res, memory, wallMs }; res is { ok: false, phase: 'harness', … } on a timeout or a crash.
  */
-async function inFreshBrowser(spec, opts, work) {
+async function inFreshBrowser(spec, opts, driver, work) {
   const label = `${spec.model.label} @ ${spec.label}`;
-  const before = new Set(browserPids());
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: webgpuArgs });
-  const roots = browserPids().filter((p) => !before.has(p));
+  let browser;
+  let roots;
   let sampler = null;
   const t0 = performance.now();
   try {
-    const context = await browser.newContext();
+    if (driver === 'plain') {
+      browser = await PlainBrowser.launch({ executablePath: chromiumPath(), args: webgpuArgs, label });
+      roots = [browser.pid];
+    } else {
+      const before = new Set(browserPids());
+      browser = await chromium.launch({ executablePath: chromiumPath(), args: webgpuArgs });
+      roots = browserPids().filter((p) => !before.has(p));
+    }
+    const target = driver === 'plain' ? browser : await browser.newContext();
     const res = await withTimeout(
-      work(context, label, () => (sampler = new MemorySampler({ roots: () => roots }).start())),
+      work(target, label, () => (sampler = new MemorySampler({ roots: () => roots }).start())),
       timeoutMsFor(spec, opts),
       label,
     );
@@ -309,8 +324,8 @@ async function inFreshBrowser(spec, opts, work) {
     return { res, memory: sampler?.stop() ?? null, wallMs: performance.now() - t0 };
   } finally {
     // A wedged GPU process can make close() hang: give it 20 s, then kill what we launched.
-    await withTimeout(browser.close(), 20_000, 'closing the browser').catch(() => {
-      for (const pid of roots) {
+    await withTimeout(browser?.close() ?? Promise.resolve(), 20_000, 'closing the browser').catch(() => {
+      for (const pid of roots ?? []) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -324,8 +339,8 @@ async function inFreshBrowser(spec, opts, work) {
 async function runSpec(spec, opts) {
   if (spec.kind === 'ours') {
     const args = { url: spec.model.url, prompt: opts.prompt, tokens: opts.tokens, warmupTokens: opts.warmupTokens, engineOptions: spec.engineOptions };
-    const { res, memory, wallMs } = await inFreshBrowser(spec, opts, async (context, label, startSampling) => {
-      const page = await openHarness(context, VITE_URL, label);
+    const { res, memory, wallMs } = await inFreshBrowser(spec, opts, 'plain', async (browser, label, startSampling) => {
+      const page = await openPlainHarness(browser, VITE_URL);
       startSampling(); // baseline: the browser with the harness page open, no engine yet
       return benchInPage(page, args);
     });
@@ -333,14 +348,14 @@ async function runSpec(spec, opts) {
   }
   if (spec.kind === 'kv') {
     const args = { url: spec.model.url, tokens: spec.tokens, types: ['f32', 'q8_0'], engineOptions: spec.engineOptions };
-    const { res, wallMs } = await inFreshBrowser(spec, opts, async (context, label) => kvAccuracyInPage(await openHarness(context, VITE_URL, label), args));
+    const { res, wallMs } = await inFreshBrowser(spec, opts, 'plain', async (browser) => kvAccuracyInPage(await openPlainHarness(browser, VITE_URL), args));
     return kvRecord(spec, res, wallMs);
   }
   if (spec.kind === 'wllama') {
     const w = await loadWllama();
     if (w.error) return { ...baseRecord(spec), engine: 'wllama', status: 'failed', error: { phase: 'import', code: null, message: w.error } };
     const args = { url: spec.model.url, prompt: opts.prompt, tokens: opts.tokens, warmupTokens: opts.warmupTokens };
-    const { res, memory, wallMs } = await inFreshBrowser(spec, opts, async (context, _label, startSampling) => {
+    const { res, memory, wallMs } = await inFreshBrowser(spec, opts, 'playwright', async (context, _label, startSampling) => {
       startSampling();
       try {
         return await w.fn(context, args);
@@ -575,9 +590,15 @@ async function main() {
   const opts = parseCli(process.argv.slice(2));
   if (opts.help) {
     console.log(
-      'usage: node bench/run.mjs [--quick] [--only budgets,ram,moe,kv,peer,shared] [--tokens N=16] [--warmup N=2]\n' +
-        '                          [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [shared-model-filter ...]',
+      'usage: node bench/run.mjs [--quick] [--only budgets,ram,moe,kv,peer,shared] [--tokens N (8; quick: 16)] [--warmup N=2]\n' +
+        '                          [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [--report-only] [shared-model-filter ...]',
     );
+    return 0;
+  }
+  if (opts.reportOnly) {
+    // Re-renders results.md and chart.svg from results.json (after a change to the report code).
+    const { meta, records } = JSON.parse(readFileSync(path.join(OUT_DIR, 'results.json'), 'utf8'));
+    for (const t of writeOutputs(OUT_DIR, meta, records)) process.stderr.write(`target: ${t.status} — ${t.name}: ${t.detail}\n`);
     return 0;
   }
   installCleanup();

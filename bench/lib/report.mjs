@@ -234,7 +234,7 @@ function peerSection(records) {
     if (r.status !== 'ok') return [r.model, r.engine, `FAILED (${r.error.phase}): ${r.error.message}`, '–', '–', '–', '–', '–'];
     return [
       r.model,
-      r.engine + (r.threads ? ` (${r.threads} threads)` : ''),
+      r.engine + (r.threads ? ` (${r.threads} thread${r.threads === 1 ? '' : 's'})` : ''),
       r.promptTokens ?? '–',
       formatRate(r.prefillTokensPerSecond),
       formatRate(r.decodeTokensPerSecond),
@@ -247,7 +247,8 @@ function peerSection(records) {
     `## Peer: wllama (llama.cpp in WebAssembly, CPU)\n\n` +
     `Same Chromium, same GGUF files, same prompt and token counts; each engine in its own fresh browser. ` +
     `wllama runs on the CPU (WebAssembly SIMD), layerstream on WebGPU — here SwiftShader, i.e. also the CPU. ` +
-    `llama.cpp quantizes activations to 8 bits in its dot products, so its greedy tokens may differ from an exact float computation.\n\n${table(cols, rows)}\n`
+    `wllama is driven by Playwright (its bench API takes a BrowserContext), layerstream without it (see "What is measured"). ` +
+    `llama.cpp quantizes activations to 8 bits in its dot products, so its greedy tokens may differ from an exact float computation.\n\n${table(cols, rows, 2)}\n`
   );
 }
 
@@ -300,6 +301,12 @@ const MEASURED = `## What is measured
   what the browser really holds; the RSS sum counts shared pages once per process and overstates.
   A peak shorter than the sampling interval can be missed.
 - **same tokens**: the greedy tokens equal those of the resident run of the same model.
+- **driver**: our runs drive Chromium over the DevTools pipe with only the Target, Page and Runtime
+  domains (bench/lib/page.mjs, PlainBrowser). Playwright enables the Network domain in every page and
+  worker, and Chromium then keeps copies of response bodies for the inspector: the engine reads the
+  model in 4 MiB Range responses, so under Playwright the renderer held a few hundred MiB more
+  (quick run, 25 % budget: 792 MiB peak PSS under Playwright, 453 MiB without). The wllama peer runs under Playwright (its
+  API takes a BrowserContext); it fetches the model as one response, too large to be copied.
 - Every run gets a fresh browser. SwiftShader runs WebGPU on the CPU: these numbers measure this
   machine's CPU, not a GPU, and other load on the machine skews them (see the load average above).
 `;

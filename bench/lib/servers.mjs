@@ -4,8 +4,9 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 
-export const VITE_PORT = 5183;
-export const MODEL_PORT = 5184;
+// BENCH_PORT moves both (Vite on it, the model server on the next port), for two benches at once.
+export const VITE_PORT = Number(process.env.BENCH_PORT ?? 5183);
+export const MODEL_PORT = VITE_PORT + 1;
 export const VITE_URL = `http://127.0.0.1:${VITE_PORT}`;
 export const MODEL_URL = `http://127.0.0.1:${MODEL_PORT}`;
 
