@@ -34,6 +34,12 @@ export interface EngineOptions {
   expertStreaming?: boolean;
   /** Time each layer's GPU work with timestamp queries (stats().layerGpuMs). Default false. */
   profileLayers?: boolean;
+  /**
+   * How streamed weight bytes reach the GPU: 'writeBuffer' (GPUQueue.writeBuffer from reused host
+   * chunks, the default) or 'mapped' (read straight into mapped MAP_WRITE staging buffers, then
+   * copyBufferToBuffer). `npm run bench` compares them.
+   */
+  uploadMethod?: 'writeBuffer' | 'mapped';
   /** Called during load. `phase` is e.g. 'header', 'plan', 'upload', 'ready'. */
   onProgress?: (p: LoadProgress) => void;
 }
@@ -98,6 +104,9 @@ export interface EngineStats {
   /** RAM tier: budget and bytes held, bytes */
   ramBudgetBytes: number;
   ramBytesUsed: number;
+  /** host memory of the upload staging chunks the loader reads into (fixed at load), bytes, and how they are uploaded */
+  stagingBytes: number;
+  uploadMethod: 'writeBuffer' | 'mapped';
   /** weight bytes read from storage (disk / network) during the last forward pass */
   bytesReadLastToken: number;
   /** ms the last forward pass waited for streamed bytes or a free pool slot */

@@ -168,3 +168,35 @@ test('after failed loads the page still loads and runs a model', async ({ page }
   }, stories);
   expect(tokens).toEqual([432, 383, 286, 261, 376]); // llama.cpp's greedy start (shared/reference)
 });
+
+test('a connection lost in the middle of a Range response is fetch_failed naming the URL; the source reads again after', async ({ page }) => {
+  // its own fault channel (/flaky-range, /control-range): storage tests use the default one in parallel
+  const flaky = 'http://127.0.0.1:5174/flaky-range/shared/models/synth-llama-Q8_0.gguf';
+  const control = async (q: string) => (await fetch(`http://127.0.0.1:5174/control-range${q}`, { method: 'POST' })).json();
+  await control('/reset');
+  const r = await page.evaluate(async ({ flaky, plain }) => {
+    const ls = (window as any).ls;
+    const src = await ls.openByteSource(flaky);
+    const whole = new Uint8Array(await (await fetch(plain)).arrayBuffer());
+    const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i]);
+    // readInto streams a response body straight into the caller's buffer, here past the 1 MiB head
+    const dest = new Uint8Array(3 << 20);
+    await src.readInto(1 << 20, dest);
+    const first = same(dest, whole.subarray(1 << 20, 4 << 20));
+    await fetch('http://127.0.0.1:5174/control-range?dropAfter=100000', { method: 'POST' });
+    let error: any = null;
+    try {
+      await src.readInto(5 << 20, dest);
+    } catch (e: any) {
+      error = { code: e.code, message: e.message };
+    }
+    await fetch('http://127.0.0.1:5174/control-range/reset', { method: 'POST' });
+    await src.readInto(5 << 20, dest);
+    return { first, error, after: same(dest, whole.subarray(5 << 20, 8 << 20)) };
+  }, { flaky, plain: `${SHARED_URL}/models/synth-llama-Q8_0.gguf` });
+  expect(r.first).toBe(true);
+  expect(r.error?.code).toBe('fetch_failed');
+  expect(r.error?.message).toContain(flaky);
+  expect(r.after).toBe(true);
+  await control('/reset');
+});

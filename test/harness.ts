@@ -6,7 +6,8 @@ import { requestGPUDevice } from '../src/gpu/device.ts';
 import { readGGUF } from '../src/gguf/gguf.ts';
 import { openByteSource } from '../src/storage/byte-source.ts';
 import { chatPromptTokens } from '../src/chat/openai.ts';
+import { EngineCore } from '../src/engine/engine.ts';
 
 const w = window as unknown as Record<string, unknown>;
-w.ls = { ...api, Kernels, requestGPUDevice, readGGUF, openByteSource, chatPromptTokens };
+w.ls = { ...api, Kernels, requestGPUDevice, readGGUF, openByteSource, chatPromptTokens, EngineCore };
 w.harnessReady = true;

@@ -85,3 +85,69 @@ test('mixture of experts: streaming uploads only the experts the router picks, t
   expect(d.expertCacheSlots).toBe(0);
   expect(d.bytesUploadedLastToken).toBeGreaterThan(s.bytesUploadedLastToken);
 });
+
+test('mapped staging buffers upload the same bytes as writeBuffer: same tokens, with and without the RAM tier', async ({ page }) => {
+  const ref = loadReference('synth-llama-Q4_K_M', 'f64');
+  const ctx = { contextLength: 64 };
+  const budget = await budgetFor(page, url('synth-llama-Q4_K_M.gguf'), 1 / 4, ctx);
+  const opts = { ...ctx, gpuBudgetBytes: budget, uploadMethod: 'mapped' };
+  const mapped = await run(page, 'synth-llama-Q4_K_M.gguf', ref.prompt_tokens, 6, opts);
+  const ram = await run(page, 'synth-llama-Q4_K_M.gguf', ref.prompt_tokens, 6, { ...opts, ramBudgetBytes: 64 << 20 });
+  expect(mapped.tokens).toEqual(ref.greedy_tokens.slice(0, 6));
+  expect(ram.tokens).toEqual(mapped.tokens);
+  const first = mapped.perToken[0];
+  expect(first.uploadMethod).toBe('mapped');
+  expect(first.layersStreamed).toBeGreaterThan(0);
+  expect(first.stagingBytes).toBeGreaterThan(0);
+  for (const s of mapped.perToken) {
+    expect(s.bytesUploadedLastToken).toBeGreaterThan(0);
+    expect(s.stagingBytes, 'staging is allocated once').toBe(first.stagingBytes);
+    expect(s.gpuBuffersCreated, 'no GPU buffer (staging included) created after the first token').toBe(first.gpuBuffersCreated);
+  }
+  expect(ram.perToken.at(-1).bytesReadLastToken).toBe(0);
+});
+
+for (const uploadMethod of ['writeBuffer', 'mapped']) {
+  test(`a read that fails mid-pass (${uploadMethod}) fails that generate with its error; the next one streams again and gives the reference tokens`, async ({ page }) => {
+    const ref = loadReference('synth-llama-Q8_0', 'f64');
+    const budget = await budgetFor(page, url('synth-llama-Q8_0.gguf'), 1 / 4, { contextLength: 64 });
+    const r = await page.evaluate(async ({ url, prompt, budget, uploadMethod }) => {
+      const ls = (window as any).ls;
+      // The engine core over a byte source whose reads can be made to fail (a dropped connection).
+      const inner = await ls.openByteSource(url);
+      let failAfter = Infinity;
+      const check = () => {
+        if (failAfter-- <= 0) throw new ls.LayerstreamError('fetch_failed', 'injected: connection lost');
+      };
+      const source = {
+        name: inner.name,
+        size: inner.size,
+        read: async (o: number, n: number, s?: AbortSignal) => (check(), inner.read(o, n, s)),
+        readInto: async (o: number, d: Uint8Array, s?: AbortSignal) => (check(), inner.readInto(o, d, s)),
+      };
+      const core = await ls.EngineCore.load({ source, gguf: await ls.readGGUF(source) }, await ls.requestGPUDevice(), { gpuBudgetBytes: budget, contextLength: 64, uploadMethod });
+      const gen = async () => {
+        const out: number[] = [];
+        for await (const t of core.generate({ tokens: prompt, maxTokens: 6, temperature: 0 })) out.push(t.token);
+        return out;
+      };
+      const before = core.stats();
+      failAfter = 5; // a few reads into the first pass: in the middle of a streamed layer
+      let error: any = null;
+      try {
+        await gen();
+      } catch (e: any) {
+        error = { code: e.code, message: e.message };
+      }
+      failAfter = Infinity;
+      const again = await gen();
+      const after = core.stats();
+      core.dispose();
+      return { error, again, before, after };
+    }, { url: url('synth-llama-Q8_0.gguf'), prompt: ref.prompt_tokens, budget, uploadMethod });
+    expect(r.before.layersStreamed).toBeGreaterThan(0);
+    expect(r.error).toEqual({ code: 'fetch_failed', message: 'injected: connection lost' });
+    expect(r.again).toEqual(ref.greedy_tokens.slice(0, 6));
+    expect(r.after.gpuBuffersCreated).toBe(r.before.gpuBuffersCreated);
+  });
+}

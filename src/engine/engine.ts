@@ -14,6 +14,7 @@ import { Forward, type Activations } from './forward.ts';
 import { planResidency, type TensorUse } from './residency.ts';
 import { rng } from './sampler.ts';
 import { TokenPicker } from './token-picker.ts';
+import type { UploadMethod } from './staging.ts';
 import { WeightStore } from './weights.ts';
 
 export interface CoreOptions {
@@ -33,6 +34,8 @@ export interface CoreOptions {
   maxBindingBytes?: number;
   /** RAM tier for streamed weights, bytes (0 = off). Default 0. */
   ramBudgetBytes?: number;
+  /** how staged weight bytes reach the GPU (engine/staging.ts). Default 'writeBuffer'. */
+  uploadMethod?: UploadMethod;
   onProgress?: (phase: string, loaded: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -121,6 +124,8 @@ export class EngineCore {
     if (kvType === 'q8_0' && h.kvWidth % 32 !== 0) {
       throw new LayerstreamError('invalid_request', `kvCacheType 'q8_0' needs a K/V row width (n_head_kv · head_dim) that is a multiple of 32; this model's is ${h.kvWidth}`);
     }
+    const uploadMethod = o.uploadMethod ?? 'writeBuffer';
+    if (uploadMethod !== 'writeBuffer' && uploadMethod !== 'mapped') throw new LayerstreamError('invalid_request', `uploadMethod must be 'writeBuffer' or 'mapped', got ${String(uploadMethod)}`);
     const nHeadForScores = (h as BaseHParams & { nHead?: number }).nHead ?? 1;
     // the attention score scratch is [n_head, tMax, ctx]: keep it within one binding for long contexts
     const scoreRows = Math.floor(device.limits.maxStorageBufferBindingSize / (nHeadForScores * ctx * 4));
@@ -168,7 +173,7 @@ export class EngineCore {
       expertWorkingSet: 3 * ((h as BaseHParams & { nExpertUsed?: number }).nExpertUsed ?? 0) * h.nLayers,
       expertStreaming: o.expertStreaming,
     });
-    const store = new WeightStore(device, source, gguf.tensorByName, plan, o.ramBudgetBytes ?? 0);
+    const store = new WeightStore(device, source, gguf.tensorByName, plan, o.ramBudgetBytes ?? 0, uploadMethod);
     await store.uploadResident((d, t) => progress('upload', d, t), o.signal);
     const f = new Forward(k, store, source, embd, h.embedScale, bufs, readback, o.expertStreaming !== false);
     const tensorTypes: Record<string, number> = {};
@@ -334,6 +339,8 @@ export class EngineCore {
       contextTokens: this.kvTokens.length,
       ramBudgetBytes: this.store.ramBudgetBytes,
       ramBytesUsed: this.store.ramBytesUsed,
+      stagingBytes: this.store.stagingBytes,
+      uploadMethod: this.store.uploadMethod,
       bytesReadLastToken: this.store.bytesReadLastPass,
       streamWaitMsLastToken: this.store.waitMsLastPass,
       streamBytesPerSecond: this.store.passMsLast > 0 ? this.store.bytesLastPass / (this.store.passMsLast / 1000) : 0,

@@ -2,27 +2,38 @@ import type { GGUFTensorInfo } from '../gguf/gguf.ts';
 import type { BufView, WeightRef } from '../gpu/kernels.ts';
 import type { Recorder } from '../gpu/recorder.ts';
 import type { ByteSource } from '../storage/byte-source.ts';
+import { RamTier } from './ram-tier.ts';
+import { ReadAhead, type Entry } from './read-ahead.ts';
 import type { Group, ResidencyPlan } from './residency.ts';
+import { Staging, type UploadMethod } from './staging.ts';
 
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
-/** pieces closer than this in the file are read with one request */
-const MAX_GAP = 64 << 10;
+
+/** Staging chunk size, bytes: reads and uploads go in pieces of at most this (Dawn's upload ring is 4 MiB). */
+export const STAGING_CHUNK_BYTES = 4 << 20;
+/** Staging chunks: all but one read ahead of the pass (≈ 28 MiB at 4 MiB); one is kept for direct reads. */
+export const STAGING_CHUNKS = 8;
 
 /**
  * The loader: owns the GPU weight memory — one buffer per resident group, plus the fixed ring of
- * pool slots — and gets bytes from the source into it. Resident groups are uploaded once at load;
- * streamed groups are uploaded into their slot when the forward pass reaches them, while the
- * reads of the next groups are already in flight (prefetch), and a slot is only overwritten after
- * the GPU finished the work that used it (so queued uploads never pile up in memory).
+ * pool slots and the expert cache — and gets bytes from the source into it. Resident groups are
+ * uploaded once at load; streamed groups are uploaded into their slot when the forward pass
+ * reaches them, from staging chunks the read-ahead filled while the GPU was busy, and a slot is
+ * only overwritten after the GPU finished the work that used it. All host and GPU memory is
+ * allocated here at load (the RAM tier fills up to its budget): nothing is allocated per token.
  */
 export class WeightStore {
   private groupBuffers: (GPUBuffer | null)[];
   private slots: GPUBuffer[];
   private slotHolds: number[];
   private slotFree: Promise<unknown>[];
-  private readonly streamOrder: number[];
-  private prefetched = new Map<number, Promise<Uint8Array>>();
+  /** per slot: how many streamed groups share it (a slot with one user keeps it once uploaded) */
+  private slotUsers: number[];
+  private lastStreamed = -1;
   private tensorGroups = new Map<string, number[]>();
+  private readonly staging: Staging;
+  private readonly ram: RamTier;
+  private readonly ahead: ReadAhead;
   /** bytes written to the GPU in the current pass / since load */
   bytesThisPass = 0;
   /** bytes read from the byte source (disk or network) in the current pass */
@@ -33,12 +44,6 @@ export class WeightStore {
   waitMsLastPass = 0;
   passMsLast = 0;
   private passStart = 0;
-  /**
-   * The RAM tier: bytes of streamed groups kept in memory, least recently used evicted first, up to
-   * ramBudgetBytes — the page cache of llama.cpp's mmap design, between the disk and the GPU.
-   */
-  private ram = new Map<number, Uint8Array>();
-  private ramBytes = 0;
   /**
    * The GPU expert cache: expert slices in slots, least recently used reused first (Map order is
    * the LRU order: group index → slot).
@@ -58,6 +63,8 @@ export class WeightStore {
     readonly plan: ResidencyPlan,
     /** RAM tier budget, bytes (0 = off) */
     readonly ramBudgetBytes = 0,
+    /** how staged bytes reach the GPU (see staging.ts) */
+    readonly uploadMethod: UploadMethod = 'writeBuffer',
   ) {
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     this.groupBuffers = plan.groups.map((g) => (g.resident ? device.createBuffer({ label: `weights group ${g.index}`, size: Math.max(g.bytes, 4), usage }) : null));
@@ -66,7 +73,8 @@ export class WeightStore {
     this.slotFree = this.slots.map(() => Promise.resolve());
     this.expertSlots = Array.from({ length: plan.expertSlots }, (_, i) => device.createBuffer({ label: `expert cache slot ${i}`, size: plan.expertSlotBytes, usage }));
     // read-ahead follows the ring; which experts come next is only known from the router
-    this.streamOrder = plan.groups.filter((g) => !g.resident && g.slot >= 0).map((g) => g.index);
+    const order = plan.groups.filter((g) => !g.resident && g.slot >= 0).map((g) => g.index);
+    this.slotUsers = this.slots.map((_, s) => order.filter((i) => plan.groups[i].slot === s).length);
     for (const g of plan.groups) {
       for (const p of g.pieces) {
         const list = this.tensorGroups.get(p.tensor) ?? [];
@@ -74,6 +82,22 @@ export class WeightStore {
         this.tensorGroups.set(p.tensor, list);
       }
     }
+    // chunks no bigger than the biggest group: a small model gets small staging
+    const chunkBytes = Math.min(STAGING_CHUNK_BYTES, Math.max(4, ...plan.groups.map((g) => up4(g.bytes))));
+    this.staging = new Staging(device, uploadMethod, STAGING_CHUNKS, chunkBytes);
+    this.ram = new RamTier(ramBudgetBytes);
+    const groups = plan.groups;
+    this.ahead = new ReadAhead(
+      {
+        order,
+        bytesOf: (i) => up4(groups[i].bytes),
+        skip: (i) => this.slotUsers[groups[i].slot] === 1 && this.slotHolds[groups[i].slot] === i,
+        fill: (i, from, dest) => this.fill(groups[i], from, dest),
+      },
+      this.staging,
+      this.ram,
+      STAGING_CHUNKS - 1,
+    );
   }
 
   /** GPU bytes holding weights: resident groups + pool slots. */
@@ -82,19 +106,54 @@ export class WeightStore {
     return sum(this.groupBuffers) + sum(this.slots) + sum(this.expertSlots);
   }
 
+  /** Host memory of the upload staging chunks, bytes (fixed at load). */
+  get stagingBytes(): number {
+    return this.staging.bytes;
+  }
+
   has(name: string): boolean {
     return this.tensorGroups.has(name);
   }
 
-  /** Uploads every resident group (at load). `onBytes` reports progress in bytes. */
+  /** Uploads every resident group (at load), reading up to all staging chunks ahead. `onBytes` reports progress in bytes. */
   async uploadResident(onBytes: (done: number, total: number) => void, signal?: AbortSignal): Promise<void> {
     const resident = this.plan.groups.filter((g) => g.resident);
     const total = resident.reduce((s, g) => s + g.bytes, 0);
     let done = 0;
     for (const g of resident) {
-      this.device.queue.writeBuffer(this.groupBuffers[g.index]!, 0, await this.readGroup(g, signal));
+      await this.copyGroup(g, this.groupBuffers[g.index]!, this.staging.count, signal);
       done += g.bytes;
       onBytes(done, total);
+    }
+  }
+
+  /**
+   * Reads group g chunk by chunk (up to `depth` chunks in flight) and uploads each into `dst` at its
+   * offset. The direct path: resident groups at load, and experts on an expert-cache miss.
+   */
+  private async copyGroup(g: Group, dst: GPUBuffer, depth: number, signal?: AbortSignal): Promise<void> {
+    const size = up4(g.bytes);
+    const inflight: { offset: number; n: number; chunk: Awaited<ReturnType<Staging['take']>>; ready: Promise<void> }[] = [];
+    let next = 0;
+    try {
+      while (next < size || inflight.length) {
+        while (next < size && inflight.length < depth) {
+          const chunk = await this.staging.take();
+          const n = Math.min(this.staging.chunkBytes, size - next);
+          const ready = this.fill(g, next, chunk.bytes.subarray(0, n), signal);
+          ready.catch(() => {}); // awaited in order below
+          inflight.push({ offset: next, n, chunk, ready });
+          next += n;
+        }
+        const e = inflight[0];
+        await e.ready;
+        inflight.shift();
+        this.staging.upload(e.chunk, dst, e.offset, e.n);
+      }
+    } finally {
+      // a failed read: wait for the others (their chunks must not be refilled mid-read), free them
+      await Promise.allSettled(inflight.map((e) => e.ready));
+      for (const e of inflight) this.staging.give(e.chunk);
     }
   }
 
@@ -140,13 +199,12 @@ export class WeightStore {
     }
     recorder.flush(); // work recorded so far may read the slot's old expert
     const t0 = performance.now();
-    const image = await this.readGroup(g);
+    const image = this.ram.get(g.index);
+    if (image) await this.staging.uploadBytes(image, this.expertSlots[slot], 0);
+    else await this.copyGroup(g, this.expertSlots[slot], 1);
     this.waitMsThisPass += performance.now() - t0;
-    this.device.queue.writeBuffer(this.expertSlots[slot], 0, image);
     this.expertLru.set(g.index, slot);
-    const n = g.pieces.reduce((s, p) => s + p.nBytes, 0);
-    this.bytesThisPass += n;
-    this.bytesTotal += n;
+    this.countUpload(g);
     return slot;
   }
 
@@ -158,86 +216,59 @@ export class WeightStore {
     // previously streamed group's work is complete on the queue.)
     recorder.flush();
     if (this.lastStreamed >= 0) this.slotFree[this.plan.groups[this.lastStreamed].slot] = this.device.queue.onSubmittedWorkDone();
-    const [image] = await Promise.all([this.take(g), this.slotFree[g.slot]]);
-    this.waitMsThisPass += performance.now() - t0;
-    this.device.queue.writeBuffer(this.slots[g.slot], 0, image);
+    this.slotHolds[g.slot] = -1; // being overwritten: if a read fails now, the slot holds nothing whole
+    await this.slotFree[g.slot];
+    const dst = this.slots[g.slot];
+    let uploadMs = 0; // copying into the browser's transfer buffers is work, not waiting
+    for await (const e of this.ahead.entries(g.index)) {
+      const tu = performance.now();
+      await this.upload(e, dst);
+      uploadMs += performance.now() - tu;
+    }
+    this.waitMsThisPass += performance.now() - t0 - uploadMs;
     this.slotHolds[g.slot] = g.index;
     this.lastStreamed = g.index;
+    this.countUpload(g);
+  }
+
+  /** Uploads a read-ahead entry into `dst` (its bytes: a staging chunk, or a RAM-tier image). */
+  private async upload(e: Entry, dst: GPUBuffer): Promise<void> {
+    if (e.chunk) this.staging.upload(e.chunk, dst, e.offset, e.n);
+    else await this.staging.uploadBytes(e.image!, dst, e.offset);
+  }
+
+  private countUpload(g: Group): void {
     const n = g.pieces.reduce((s, p) => s + p.nBytes, 0);
     this.bytesThisPass += n;
     this.bytesTotal += n;
-    this.prefetchAfter(g.index);
-  }
-  private lastStreamed = -1;
-
-  /** Starts reading the next streamed groups (wrapping into the next pass) so bytes are ready. */
-  private prefetchAfter(index: number): void {
-    const order = this.streamOrder;
-    const at = order.indexOf(index);
-    for (let i = 1; i <= this.slots.length; i++) {
-      const next = order[(at + i) % order.length];
-      if (next === index || this.prefetched.has(next) || this.slotHolds.includes(next)) continue;
-      const g = this.plan.groups[next];
-      const p = this.readGroup(g);
-      p.catch(() => {}); // surfaced when taken
-      this.prefetched.set(next, p);
-    }
-  }
-
-  private take(g: Group): Promise<Uint8Array> {
-    const p = this.prefetched.get(g.index) ?? this.readGroup(g);
-    this.prefetched.delete(g.index);
-    return p;
   }
 
   /** RAM tier bytes in use. */
   get ramBytesUsed(): number {
-    return this.ramBytes;
+    return this.ram.bytesUsed;
   }
 
   /**
-   * The group's upload image: each piece at its groupOffset, `up4(bytes)` long, from the RAM tier when
-   * it holds it. Pieces are read from the source in runs (one request per run of pieces less than
-   * 64 KiB apart in the file: a layer's tensors are often, but not always, stored together).
-   * Streamed groups read from the source are kept in the RAM tier while its budget lasts.
+   * Fills `dest` with bytes [from, from + dest.byteLength) of group g's upload image: each piece at
+   * its groupOffset, read straight from the source into place; the alignment gaps between pieces
+   * are zeroed (dest is a reused staging chunk).
    */
-  private async readGroup(g: Group, signal?: AbortSignal): Promise<Uint8Array> {
-    const hit = this.ram.get(g.index);
-    if (hit) {
-      this.ram.delete(g.index); // re-insert: Map order is the LRU order
-      this.ram.set(g.index, hit);
-      return hit;
+  private async fill(g: Group, from: number, dest: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const to = from + dest.byteLength;
+    const reads: Promise<void>[] = [];
+    let cursor = from;
+    for (const p of g.pieces) {
+      const s = Math.max(from, p.groupOffset);
+      const e = Math.min(to, p.groupOffset + p.nBytes);
+      if (s >= e) continue;
+      if (s > cursor) dest.fill(0, cursor - from, s - from);
+      reads.push(this.source.readInto(p.fileOffset + (s - p.groupOffset), dest.subarray(s - from, e - from), signal));
+      this.bytesReadThisPass += e - s;
+      cursor = e;
     }
-    const image = new Uint8Array(up4(g.bytes));
-    const pieces = [...g.pieces].sort((a, b) => a.fileOffset - b.fileOffset);
-    const runs: (typeof pieces)[] = [];
-    for (const p of pieces) {
-      const run = runs.at(-1);
-      const last = run?.at(-1);
-      if (run && last && p.fileOffset - (last.fileOffset + last.nBytes) <= MAX_GAP) run.push(p);
-      else runs.push([p]);
-    }
-    await Promise.all(
-      runs.map(async (run) => {
-        const start = run[0].fileOffset;
-        const end = Math.max(...run.map((p) => p.fileOffset + p.nBytes));
-        const bytes = await this.source.read(start, end - start, signal);
-        this.bytesReadThisPass += bytes.byteLength;
-        for (const p of run) image.set(bytes.subarray(p.fileOffset - start, p.fileOffset - start + p.nBytes), p.groupOffset);
-      }),
-    );
-    if (!g.resident && image.byteLength <= this.ramBudgetBytes) {
-      for (const [i, b] of this.ram) {
-        if (this.ramBytes + image.byteLength <= this.ramBudgetBytes) break;
-        this.ram.delete(i);
-        this.ramBytes -= b.byteLength;
-      }
-      this.ram.set(g.index, image);
-      this.ramBytes += image.byteLength;
-    }
-    return image;
+    if (cursor < to) dest.fill(0, cursor - from, to - from);
+    await Promise.all(reads);
   }
-
   /** Starts a forward pass: resets per-pass counters. */
   beginPass(): void {
     this.bytesThisPass = 0;
@@ -259,6 +290,8 @@ export class WeightStore {
   }
 
   destroy(): void {
+    this.ahead.stop();
+    this.staging.destroy();
     for (const b of this.groupBuffers) b?.destroy();
     for (const b of this.slots) b.destroy();
     for (const b of this.expertSlots) b.destroy();

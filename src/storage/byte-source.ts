@@ -14,6 +14,11 @@ export interface ByteSource {
    * the end, ('fetch_failed') on I/O errors, ('aborted') if `signal` fires.
    */
   read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * Fills `dest` with bytes [offset, offset + dest.byteLength): the weight loader reads into its
+   * fixed staging buffers with this, so streaming allocates nothing per token. Same errors as read.
+   */
+  readInto(offset: number, dest: Uint8Array, signal?: AbortSignal): Promise<void>;
   /** Releases file handles (OPFS), if any. */
   close?(): void;
 }
@@ -40,6 +45,10 @@ export class BlobSource implements ByteSource {
     if (signal?.aborted) throw new LayerstreamError('aborted', 'read aborted');
     return new Uint8Array(await this.blob.slice(offset, offset + length).arrayBuffer());
   }
+  async readInto(offset: number, dest: Uint8Array, signal?: AbortSignal): Promise<void> {
+    // Blob has no read-into; a slice's bytes are copied once (files go through OPFS for streaming)
+    dest.set(await this.read(offset, dest.byteLength, signal));
+  }
 }
 
 /** Bytes already in memory (tests, small files). */
@@ -51,6 +60,9 @@ export class MemorySource implements ByteSource {
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this, offset, length);
     return this.bytes.subarray(offset, offset + length);
+  }
+  async readInto(offset: number, dest: Uint8Array): Promise<void> {
+    dest.set(await this.read(offset, dest.byteLength));
   }
 }
 
@@ -96,34 +108,54 @@ export class HttpRangeSource implements ByteSource {
 
   async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
     checkRange(this, offset, length);
-    if (length === 0) return new Uint8Array(0);
     if (offset + length <= this.head.byteLength) return this.head.subarray(offset, offset + length);
+    const out = new Uint8Array(length);
+    await this.readInto(offset, out, signal);
+    return out;
+  }
+
+  /** One Range request; the body is streamed into `dest` (no intermediate copy of the response). */
+  async readInto(offset: number, dest: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const length = dest.byteLength;
+    checkRange(this, offset, length);
+    if (length === 0) return;
+    if (offset + length <= this.head.byteLength) {
+      dest.set(this.head.subarray(offset, offset + length));
+      return;
+    }
     const res = await rangeFetch(this.name, offset, offset + length - 1, signal);
-    if (res.status !== 206) {
+    const refuse = async (code: 'no_range_support' | 'integrity', message: string): Promise<never> => {
       await res.body?.cancel().catch(() => {});
-      throw new LayerstreamError('no_range_support', `server answered ${res.status} to a Range request for ${this.name}`);
-    }
+      throw new LayerstreamError(code, message);
+    };
+    if (res.status !== 206) await refuse('no_range_support', `server answered ${res.status} to a Range request for ${this.name}`);
     const etag = res.headers.get('ETag');
-    if (this.etag && etag && etag !== this.etag) {
-      await res.body?.cancel().catch(() => {});
-      throw new LayerstreamError('integrity', `${this.name} changed on the server (ETag ${this.etag} → ${etag})`);
-    }
+    if (this.etag && etag && etag !== this.etag) await refuse('integrity', `${this.name} changed on the server (ETag ${this.etag} → ${etag})`);
     const cr = /bytes\s+(\d+)-(\d+)\//.exec(res.headers.get('Content-Range') ?? '');
     if (!cr || Number(cr[1]) !== offset || Number(cr[2]) !== offset + length - 1) {
-      await res.body?.cancel().catch(() => {});
-      throw new LayerstreamError('integrity', `server sent Content-Range "${res.headers.get('Content-Range')}" for bytes ${offset}-${offset + length - 1} of ${this.name}`);
+      await refuse('integrity', `server sent Content-Range "${res.headers.get('Content-Range')}" for bytes ${offset}-${offset + length - 1} of ${this.name}`);
     }
-    let buf: Uint8Array;
+    let got = 0;
     try {
-      buf = new Uint8Array(await res.arrayBuffer());
+      const reader = res.body!.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (got + value.byteLength > length) {
+          await reader.cancel().catch(() => {});
+          got += value.byteLength;
+          break;
+        }
+        dest.set(value, got);
+        got += value.byteLength;
+      }
     } catch (e) {
       if (signal?.aborted) throw new LayerstreamError('aborted', `request for ${this.name} aborted`);
       throw new LayerstreamError('fetch_failed', `connection lost while reading ${this.name}: ${(e as Error).message}`, { cause: e });
     }
-    if (buf.byteLength !== length) {
-      throw new LayerstreamError('integrity', `short read from ${this.name}: asked ${length} bytes at ${offset}, got ${buf.byteLength}`);
+    if (got !== length) {
+      throw new LayerstreamError('integrity', `short read from ${this.name}: asked ${length} bytes at ${offset}, got ${got}`);
     }
-    return buf;
   }
 }
 

@@ -96,16 +96,22 @@ export class CachedFile implements ByteSource {
   }
 
   async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    await this.readInto(offset, out, signal);
+    return out;
+  }
+
+  /** Fetches the chunks the range needs (if any are missing), then reads them from OPFS into `dest`. */
+  async readInto(offset: number, dest: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const length = dest.byteLength;
     checkRange(this, offset, length);
-    if (length === 0) return new Uint8Array(0);
+    if (length === 0) return;
     const cs = this.rec.chunkSize;
     const chunks: Promise<void>[] = [];
     for (let c = Math.floor(offset / cs); c <= Math.floor((offset + length - 1) / cs); c++) chunks.push(this.ensureChunk(c, signal));
     await Promise.all(chunks);
-    const out = new Uint8Array(length);
-    const n = this.handle.read(out, { at: offset });
+    const n = this.handle.read(dest, { at: offset });
     if (n !== length) throw new LayerstreamError('integrity', `OPFS copy of ${this.name} is short: read ${n} of ${length} bytes at ${offset}`);
-    return out;
   }
 
   /** Makes chunk c present (fetching it if needed); concurrent callers share one fetch. */

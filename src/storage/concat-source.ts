@@ -65,14 +65,29 @@ export class ConcatSource implements ByteSource {
    * 'aborted', ...) pass through.
    */
   async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const pieces = this.piecesOf(offset, length);
+    if (pieces.length === 1) return this.parts[pieces[0].k].read(pieces[0].at, pieces[0].len, signal);
+    const out = new Uint8Array(length);
+    await this.readInto(offset, out, signal);
+    return out;
+  }
+
+  /** Fills `dest` from the parts that hold [offset, offset + dest.byteLength); errors as read. */
+  async readInto(offset: number, dest: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const pieces = this.piecesOf(offset, dest.byteLength);
+    await Promise.all(pieces.map((p) => this.parts[p.k].readInto(p.at, dest.subarray(p.dst, p.dst + p.len), signal)));
+  }
+
+  /** The parts' byte ranges that make up [offset, offset + length): part k, its offset, length, and where they go. */
+  private piecesOf(offset: number, length: number): { k: number; at: number; len: number; dst: number }[] {
     if (offset < 0 || length < 0 || offset + length > this.size) {
       throw new LayerstreamError(
         'truncated',
         `read past end of ${this.name}: bytes ${offset}..${offset + length} of ${this.parts.length} parts totalling ${this.size} bytes (truncated file?)`,
       );
     }
-    if (length === 0) return new Uint8Array(0);
     const pieces: { k: number; at: number; len: number; dst: number }[] = [];
+    if (length === 0) return pieces;
     let k = this.partAt(offset);
     let pos = offset;
     const end = offset + length;
@@ -83,10 +98,6 @@ export class ConcatSource implements ByteSource {
       pos += len;
       k++;
     }
-    if (pieces.length === 1) return this.parts[pieces[0].k].read(pieces[0].at, pieces[0].len, signal);
-    const bufs = await Promise.all(pieces.map((p) => this.parts[p.k].read(p.at, p.len, signal)));
-    const out = new Uint8Array(length);
-    pieces.forEach((p, i) => out.set(bufs[i], p.dst));
-    return out;
+    return pieces;
   }
 }

@@ -35,6 +35,7 @@ export async function createEngine(opts: EngineOptions & EngineTuning): Promise<
         kvCacheType: opts.kvCacheType,
         expertStreaming: opts.expertStreaming,
         profileLayers: opts.profileLayers,
+        uploadMethod: opts.uploadMethod,
         maxBatch: opts.maxBatch,
         maxBindingBytes: opts.maxBindingBytes,
       },

@@ -8,6 +8,8 @@
 //                               POST /control?etagSalt=S   change every ETag (a "new version" of the file)
 //                               POST /control/reset        no faults, counters to zero
 //                               GET  /control              {"served": body bytes sent on /flaky since reset}
+//   /flaky-<name>/shared/<path>  the same, with a fault state of its own, set through /control-<name>
+//                             (so tests in different files, which run in parallel, do not share faults)
 //   /notfound                 404
 //   /html                     a 200 text/html page (a "wrong server")
 import http from 'node:http';
@@ -26,12 +28,19 @@ function cors(res) {
   res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges, ETag, Last-Modified');
 }
 
-const faults = { dropAfter: Infinity, etagSalt: '', served: 0 };
+const noFaults = () => ({ dropAfter: Infinity, etagSalt: '', served: 0 });
+/** fault state per channel: '' for /flaky and /control, name for /flaky-name and /control-name */
+const channels = new Map();
+const faultsOf = (name) => {
+  if (!channels.has(name)) channels.set(name, noFaults());
+  return channels.get(name);
+};
 
 /** Streams file bytes [start, end] to res, counting them and cutting the connection when the budget runs out. */
 function sendBody(res, file, start, end, flaky) {
   const stream = fs.createReadStream(file, start === undefined ? {} : { start, end });
   if (!flaky) return stream.pipe(res);
+  const faults = flaky;
   stream.on('data', (buf) => {
     const allowed = Math.max(0, Math.min(buf.length, faults.dropAfter));
     faults.dropAfter -= allowed;
@@ -58,7 +67,7 @@ function serveFile(req, res, file, { ranges, flaky = false }) {
     res.end('not found');
     return;
   }
-  const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}${flaky ? faults.etagSalt : ''}"`;
+  const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}${flaky ? flaky.etagSalt : ''}"`;
   res.setHeader('ETag', etag);
   res.setHeader('Last-Modified', st.mtime.toUTCString());
   res.setHeader('Content-Type', 'application/octet-stream');
@@ -94,11 +103,13 @@ const server = http.createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://x');
   const p = decodeURIComponent(url.pathname);
   if (p === '/health') return res.end('ok');
-  if (p === '/control/reset') {
-    Object.assign(faults, { dropAfter: Infinity, etagSalt: '', served: 0 });
+  const control = /^\/control(?:-([\w]+))?(\/reset)?$/.exec(p);
+  if (control && control[2]) {
+    Object.assign(faultsOf(control[1] ?? ''), noFaults());
     return res.end('{}');
   }
-  if (p === '/control') {
+  if (control) {
+    const faults = faultsOf(control[1] ?? '');
     if (req.method === 'POST') {
       if (url.searchParams.has('dropAfter')) faults.dropAfter = Number(url.searchParams.get('dropAfter'));
       if (url.searchParams.has('etagSalt')) faults.etagSalt = url.searchParams.get('etagSalt');
@@ -119,7 +130,8 @@ const server = http.createServer((req, res) => {
     return serveFile(req, res, file, { ranges: true });
   }
   const norange = p.startsWith('/norange/');
-  const flaky = p.startsWith('/flaky/');
+  const channel = /^\/flaky(?:-(\w+))?\//.exec(p);
+  const flaky = channel ? faultsOf(channel[1] ?? '') : null;
   const rel = norange || flaky ? p.slice(p.indexOf('/', 1)) : p;
   if (!rel.startsWith('/shared/')) {
     res.writeHead(404);
