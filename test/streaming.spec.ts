@@ -151,3 +151,22 @@ for (const uploadMethod of ['writeBuffer', 'mapped']) {
     expect(r.after.gpuBuffersCreated).toBe(r.before.gpuBuffersCreated);
   });
 }
+
+test('groups spanning many staging chunks (64 KiB): resident load, streaming and the RAM tier give the reference tokens with either upload method', async ({ page }) => {
+  const ref = loadReference('synth-llama-Q8_0', 'f64');
+  const ctx = { contextLength: 64, stagingChunkBytes: 64 << 10 };
+  const budget = await budgetFor(page, url('synth-llama-Q8_0.gguf'), 1 / 4, { contextLength: 64 });
+  const want = ref.greedy_tokens.slice(0, 4);
+  for (const uploadMethod of ['writeBuffer', 'mapped']) {
+    const resident = await run(page, 'synth-llama-Q8_0.gguf', ref.prompt_tokens, 4, { ...ctx, uploadMethod });
+    const streamed = await run(page, 'synth-llama-Q8_0.gguf', ref.prompt_tokens, 4, { ...ctx, uploadMethod, gpuBudgetBytes: budget });
+    const ram = await run(page, 'synth-llama-Q8_0.gguf', ref.prompt_tokens, 4, { ...ctx, uploadMethod, gpuBudgetBytes: budget, ramBudgetBytes: 32 << 20 });
+    expect(resident.tokens, uploadMethod).toEqual(want);
+    expect(streamed.tokens, uploadMethod).toEqual(want);
+    expect(ram.tokens, uploadMethod).toEqual(want);
+    const s = streamed.perToken.at(-1);
+    expect(s.stagingBytes).toBe(8 * (64 << 10));
+    expect(s.poolSlotBytes, 'a slot holds many chunks').toBeGreaterThan(4 * (64 << 10));
+    expect(s.layersStreamed).toBeGreaterThan(0);
+  }
+});

@@ -32,6 +32,8 @@ export interface CoreOptions {
   maxBatch?: number;
   /** cap on one weight binding, bytes (testing the splitting of big tensors). Default: device limit. */
   maxBindingBytes?: number;
+  /** bytes per upload staging chunk, a multiple of 4. Default STAGING_CHUNK_BYTES (4 MiB). */
+  stagingChunkBytes?: number;
   /** RAM tier for streamed weights, bytes (0 = off). Default 0. */
   ramBudgetBytes?: number;
   /** how staged weight bytes reach the GPU (engine/staging.ts). Default 'writeBuffer'. */
@@ -173,7 +175,7 @@ export class EngineCore {
       expertWorkingSet: 3 * ((h as BaseHParams & { nExpertUsed?: number }).nExpertUsed ?? 0) * h.nLayers,
       expertStreaming: o.expertStreaming,
     });
-    const store = new WeightStore(device, source, gguf.tensorByName, plan, o.ramBudgetBytes ?? 0, uploadMethod);
+    const store = new WeightStore(device, source, gguf.tensorByName, plan, { ramBudgetBytes: o.ramBudgetBytes ?? 0, uploadMethod, stagingChunkBytes: o.stagingChunkBytes });
     await store.uploadResident((d, t) => progress('upload', d, t), o.signal);
     const f = new Forward(k, store, source, embd, h.embedScale, bufs, readback, o.expertStreaming !== false);
     const tensorTypes: Record<string, number> = {};

@@ -38,7 +38,9 @@ export class ReadAhead {
   /** next to read: position in `order`, byte offset in that group */
   private at = 0;
   private offset = 0;
-  private stopped = false;
+  /** not reading ahead: before start(), during a restart, after stop() */
+  private stopped = true;
+  private started = false;
 
   constructor(
     private readonly src: StreamSource,
@@ -111,8 +113,16 @@ export class ReadAhead {
     }
   }
 
+  /** Starts reading ahead (after the load's uploads, which need the chunks themselves). */
+  start(): void {
+    this.started = true;
+    this.stopped = false;
+    this.pump();
+  }
+
   /** Stops reading ahead (the engine is going away). */
   stop(): void {
+    this.started = false;
     this.stopped = true;
   }
 
@@ -163,6 +173,6 @@ export class ReadAhead {
     this.stopped = true; // no new reads while the stale ones finish
     await Promise.allSettled(stale.map((e) => e.ready));
     for (const e of stale) if (e.chunk) this.staging.give(e.chunk);
-    this.stopped = false;
+    this.stopped = !this.started;
   }
 }

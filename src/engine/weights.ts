@@ -34,6 +34,8 @@ export class WeightStore {
   private readonly staging: Staging;
   private readonly ram: RamTier;
   private readonly ahead: ReadAhead;
+  readonly ramBudgetBytes: number;
+  readonly uploadMethod: UploadMethod;
   /** bytes written to the GPU in the current pass / since load */
   bytesThisPass = 0;
   /** bytes read from the byte source (disk or network) in the current pass */
@@ -61,11 +63,17 @@ export class WeightStore {
     private readonly source: ByteSource,
     private readonly tensors: ReadonlyMap<string, GGUFTensorInfo>,
     readonly plan: ResidencyPlan,
-    /** RAM tier budget, bytes (0 = off) */
-    readonly ramBudgetBytes = 0,
-    /** how staged bytes reach the GPU (see staging.ts) */
-    readonly uploadMethod: UploadMethod = 'writeBuffer',
+    o: {
+      /** RAM tier budget, bytes (0 = off) */
+      ramBudgetBytes?: number;
+      /** how staged bytes reach the GPU (see staging.ts) */
+      uploadMethod?: UploadMethod;
+      /** bytes per staging chunk (a multiple of 4) */
+      stagingChunkBytes?: number;
+    } = {},
   ) {
+    this.ramBudgetBytes = o.ramBudgetBytes ?? 0;
+    this.uploadMethod = o.uploadMethod ?? 'writeBuffer';
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     this.groupBuffers = plan.groups.map((g) => (g.resident ? device.createBuffer({ label: `weights group ${g.index}`, size: Math.max(g.bytes, 4), usage }) : null));
     this.slots = Array.from({ length: plan.slots }, (_, i) => device.createBuffer({ label: `pool slot ${i}`, size: plan.slotBytes, usage }));
@@ -83,9 +91,9 @@ export class WeightStore {
       }
     }
     // chunks no bigger than the biggest group: a small model gets small staging
-    const chunkBytes = Math.min(STAGING_CHUNK_BYTES, Math.max(4, ...plan.groups.map((g) => up4(g.bytes))));
-    this.staging = new Staging(device, uploadMethod, STAGING_CHUNKS, chunkBytes);
-    this.ram = new RamTier(ramBudgetBytes);
+    const chunkBytes = Math.min(up4(o.stagingChunkBytes ?? STAGING_CHUNK_BYTES), Math.max(4, ...plan.groups.map((g) => up4(g.bytes))));
+    this.staging = new Staging(device, this.uploadMethod, STAGING_CHUNKS, chunkBytes);
+    this.ram = new RamTier(this.ramBudgetBytes);
     const groups = plan.groups;
     this.ahead = new ReadAhead(
       {
@@ -125,6 +133,7 @@ export class WeightStore {
       done += g.bytes;
       onBytes(done, total);
     }
+    this.ahead.start(); // the first streamed groups are read while the first prompt is typed
   }
 
   /**
@@ -138,7 +147,9 @@ export class WeightStore {
     try {
       while (next < size || inflight.length) {
         while (next < size && inflight.length < depth) {
-          const chunk = await this.staging.take();
+          // wait for a chunk only with none in flight: they are only freed by the uploads below
+          const chunk = inflight.length ? this.staging.tryTake() : await this.staging.take();
+          if (!chunk) break;
           const n = Math.min(this.staging.chunkBytes, size - next);
           const ready = this.fill(g, next, chunk.bytes.subarray(0, n), signal);
           ready.catch(() => {}); // awaited in order below

@@ -13,6 +13,8 @@ export interface EngineTuning {
   maxBatch?: number;
   /** cap on one weight binding, bytes (forces big tensors to be split) */
   maxBindingBytes?: number;
+  /** bytes per upload staging chunk (default 4 MiB; small values make every group span several chunks) */
+  stagingChunkBytes?: number;
 }
 
 /**
@@ -38,6 +40,7 @@ export async function createEngine(opts: EngineOptions & EngineTuning): Promise<
         uploadMethod: opts.uploadMethod,
         maxBatch: opts.maxBatch,
         maxBindingBytes: opts.maxBindingBytes,
+        stagingChunkBytes: opts.stagingChunkBytes,
       },
       Comlink.proxy((phase: string, loadedBytes: number, totalBytes: number) => opts.onProgress?.({ phase, loadedBytes, totalBytes })),
     );

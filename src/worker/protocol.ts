@@ -24,6 +24,7 @@ export interface GenerateResult {
 export type LoadOptions = Pick<EngineOptions, 'gpuBudgetBytes' | 'ramBudgetBytes' | 'contextLength' | 'kvCacheType' | 'expertStreaming' | 'profileLayers' | 'uploadMethod'> & {
   maxBatch?: number;
   maxBindingBytes?: number;
+  stagingChunkBytes?: number;
 };
 
 /** What the engine worker exposes over Comlink (plain data in, plain data out). */
