@@ -165,7 +165,10 @@ test('groups spanning many staging chunks (64 KiB): resident load, streaming and
     expect(streamed.tokens, uploadMethod).toEqual(want);
     expect(ram.tokens, uploadMethod).toEqual(want);
     const s = streamed.perToken.at(-1);
-    expect(s.stagingBytes).toBe(8 * (64 << 10));
+    // 4–16 chunks of 64 KiB (a sixteenth of the budget)
+    expect(s.stagingBytes % (64 << 10)).toBe(0);
+    expect(s.stagingBytes / (64 << 10)).toBeGreaterThanOrEqual(4);
+    expect(s.stagingBytes / (64 << 10)).toBeLessThanOrEqual(16);
     expect(s.poolSlotBytes, 'a slot holds many chunks').toBeGreaterThan(4 * (64 << 10));
     expect(s.layersStreamed).toBeGreaterThan(0);
   }

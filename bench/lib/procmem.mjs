@@ -171,14 +171,18 @@ export class MemorySampler {
   /**
    * Stops sampling (after one last sample) and returns the summary, bytes:
    * { samples, meanIntervalMs, peakRssBytes, peakPssBytes (null when PSS was unreadable),
-   *   startPssBytes / startRssBytes (first sample), peakByRole: { role: PSS bytes at the PSS peak } }.
+   *   startPssBytes / startRssBytes (first sample), peakByRole / startByRole: { role: PSS bytes at
+   *   the PSS peak / in the first sample } }.
    */
   stop() {
     clearTimeout(this.timer);
     this.timer = null;
     this.sample();
-    const byRole = {};
-    for (const p of this.peakBreakdown) byRole[p.role] = (byRole[p.role] ?? 0) + (p.pssBytes ?? 0);
+    const rolesOf = (procs) => {
+      const byRole = {};
+      for (const p of procs) byRole[p.role] = (byRole[p.role] ?? 0) + (p.pssBytes ?? 0);
+      return byRole;
+    };
     return {
       samples: this.samples,
       meanIntervalMs: this.samples > 1 ? Math.round((performance.now() - this.t0) / (this.samples - 1)) : null,
@@ -186,7 +190,8 @@ export class MemorySampler {
       peakPssBytes: this.pssAvailable ? this.peakPssBytes : null,
       startPssBytes: this.first?.pssBytes ?? null,
       startRssBytes: this.first?.rssBytes ?? null,
-      peakByRole: byRole,
+      peakByRole: rolesOf(this.peakBreakdown),
+      startByRole: rolesOf(this.first?.processes ?? []),
     };
   }
 }

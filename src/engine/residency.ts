@@ -79,6 +79,13 @@ export interface PlanOptions {
   nUnits: number;
   /** streaming slots when the model does not fit (2 lets one upload while the other computes) */
   ringSlots?: number;
+  /**
+   * largest streaming slot, bytes (default maxSlotBytes(budgetBytes)): a layer bigger than this streams as
+   * several groups. The bytes of the group being uploaded wait in the browser's transfer buffers
+   * until the GPU has finished the work queued before them, so smaller groups mean less memory
+   * in flight (and more of the budget for resident layers); a tensor's row is never split.
+   */
+  maxSlotBytes?: number;
   /** mixture of experts: expert slices one token uses (3 × experts used × MoE layers) */
   expertWorkingSet?: number;
   /**
@@ -90,6 +97,15 @@ export interface PlanOptions {
 }
 
 const up = (n: number, a: number) => Math.ceil(n / a) * a;
+
+/**
+ * Default cap on a streaming slot, bytes (PlanOptions.maxSlotBytes): a 32nd of the budget, at least
+ * 8 MiB. Small budgets get small groups (little memory in flight); big ones get few groups (each
+ * costs a submit and a wait for the GPU per token).
+ */
+export function maxSlotBytes(budgetBytes: number): number {
+  return Math.max(8 << 20, Math.floor(budgetBytes / 32));
+}
 
 /**
  * Splits the uses into groups of at most `maxBytes` each (tensors split by rows when larger). With
@@ -157,7 +173,7 @@ export function minSlotBytes(uses: TensorUse[]): number {
 /**
  * Decides residency under `budgetBytes` (reserved bytes + resident groups + slots ≤ budget).
  * Everything fits → all resident, no slots. Otherwise `ringSlots` slots of one layer's size (at most
- * a quarter of the budget, at least one row of the widest tensor) stream what does not fit; globals,
+ * maxSlotBytes and a quarter of the budget, at least one row of the widest tensor) stream what does not fit; globals,
  * then the output head, then layers in forward order are pinned while the rest of the budget lasts.
  * Throws LayerstreamError('budget_too_small') naming the minimum budget that would work.
  */
@@ -186,7 +202,7 @@ export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan 
     );
   }
   const largestUnit = Math.max(...unitBytes);
-  const slotBytes = Math.max(minSlot, Math.min(largestUnit, o.maxBindingBytes, Math.floor(budget / (2 * K) / o.align) * o.align));
+  const slotBytes = Math.max(minSlot, Math.min(largestUnit, o.maxBindingBytes, o.maxSlotBytes ?? maxSlotBytes(o.budgetBytes), Math.floor(budget / (2 * K) / o.align) * o.align));
   const groups = formGroups(uses, slotBytes, o.align, true);
   let left = budget - K * slotBytes;
   // Mixture of experts: an LRU cache of expert slices, so experts that a run of tokens keeps choosing

@@ -11,8 +11,14 @@ const up4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /** Staging chunk size, bytes: reads and uploads go in pieces of at most this (Dawn's upload ring is 4 MiB). */
 export const STAGING_CHUNK_BYTES = 4 << 20;
-/** Staging chunks: all but one read ahead of the pass (≈ 28 MiB at 4 MiB); one is kept for direct reads. */
-export const STAGING_CHUNKS = 8;
+/**
+ * Staging chunks: a sixteenth of the GPU budget, 4 to 16 chunks (16–64 MiB at 4 MiB). All but one
+ * read ahead of the pass; one is kept for direct reads (experts). Host memory grows with the budget
+ * the user gave, like everything else.
+ */
+export function stagingChunks(budgetBytes: number, chunkBytes: number): number {
+  return Math.max(4, Math.min(16, Math.floor(budgetBytes / 16 / chunkBytes)));
+}
 
 /**
  * The loader: owns the GPU weight memory — one buffer per resident group, plus the fixed ring of
@@ -92,7 +98,8 @@ export class WeightStore {
     }
     // chunks no bigger than the biggest group: a small model gets small staging
     const chunkBytes = Math.min(up4(o.stagingChunkBytes ?? STAGING_CHUNK_BYTES), Math.max(4, ...plan.groups.map((g) => up4(g.bytes))));
-    this.staging = new Staging(device, this.uploadMethod, STAGING_CHUNKS, chunkBytes);
+    const count = stagingChunks(plan.budgetBytes, chunkBytes);
+    this.staging = new Staging(device, this.uploadMethod, count, chunkBytes);
     this.ram = new RamTier(this.ramBudgetBytes);
     const groups = plan.groups;
     this.ahead = new ReadAhead(
@@ -104,7 +111,7 @@ export class WeightStore {
       },
       this.staging,
       this.ram,
-      STAGING_CHUNKS - 1,
+      count - 1,
     );
   }
 
@@ -130,6 +137,9 @@ export class WeightStore {
     let done = 0;
     for (const g of resident) {
       await this.copyGroup(g, this.groupBuffers[g.index]!, this.staging.count, signal);
+      // let the GPU take what was written before writing more: queued writes wait in the browser's
+      // transfer buffers, and a whole resident model written at once would wait there together
+      await this.device.queue.onSubmittedWorkDone();
       done += g.bytes;
       onBytes(done, total);
     }

@@ -74,6 +74,8 @@ const FIRST_READ_BYTES = 1 << 20;
  * for the GGUF header parse.
  */
 export class HttpRangeSource implements ByteSource {
+  /** bounce buffers of readBody, one per concurrent request at most */
+  private bounce: ArrayBuffer[] = [];
   private constructor(
     readonly name: string,
     readonly size: number,
@@ -137,18 +139,7 @@ export class HttpRangeSource implements ByteSource {
     }
     let got = 0;
     try {
-      const reader = res.body!.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (got + value.byteLength > length) {
-          await reader.cancel().catch(() => {});
-          got += value.byteLength;
-          break;
-        }
-        dest.set(value, got);
-        got += value.byteLength;
-      }
+      got = await readBody(res.body!, dest, this.bounce);
     } catch (e) {
       if (signal?.aborted) throw new LayerstreamError('aborted', `request for ${this.name} aborted`);
       throw new LayerstreamError('fetch_failed', `connection lost while reading ${this.name}: ${(e as Error).message}`, { cause: e });
@@ -156,6 +147,56 @@ export class HttpRangeSource implements ByteSource {
     if (got !== length) {
       throw new LayerstreamError('integrity', `short read from ${this.name}: asked ${length} bytes at ${offset}, got ${got}`);
     }
+  }
+}
+
+const BOUNCE_BYTES = 256 << 10;
+
+/**
+ * Copies a response body into `dest`; returns the body's length (more than dest's when the server
+ * sent too much: the rest is cancelled). A byte stream is read with a BYOB reader into a reused
+ * bounce buffer, so a multi-GB model read in 4 MiB requests leaves no garbage of response chunks
+ * behind (the default reader allocates a new chunk per read). `bounce` is the pool of those buffers.
+ */
+async function readBody(body: ReadableStream<Uint8Array>, dest: Uint8Array, bounce: ArrayBuffer[]): Promise<number> {
+  let byob: ReadableStreamBYOBReader | null = null;
+  try {
+    byob = body.getReader({ mode: 'byob' });
+  } catch {
+    // not a byte stream: the default reader below
+  }
+  let got = 0;
+  const take = async (value: Uint8Array, cancel: () => Promise<void>) => {
+    if (got + value.byteLength > dest.byteLength) {
+      await cancel().catch(() => {});
+      return false;
+    }
+    dest.set(value, got);
+    return true;
+  };
+  if (!byob) {
+    const reader = body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return got;
+      const ok = await take(value, () => reader.cancel());
+      got += value.byteLength;
+      if (!ok) return got;
+    }
+  }
+  let buf = bounce.pop() ?? new ArrayBuffer(BOUNCE_BYTES);
+  try {
+    for (;;) {
+      // the buffer is transferred into the read and handed back in `value`
+      const { done, value } = await byob.read(new Uint8Array(buf));
+      if (value) buf = value.buffer as ArrayBuffer;
+      if (done || !value) return got;
+      const ok = await take(value, () => byob.cancel());
+      got += value.byteLength;
+      if (!ok) return got;
+    }
+  } finally {
+    if (buf.byteLength === BOUNCE_BYTES) bounce.push(buf); // not when a failed read kept it (detached)
   }
 }
 

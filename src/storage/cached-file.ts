@@ -16,6 +16,7 @@ export class CachedFile implements ByteSource {
   readonly name: string;
   readonly size: number;
   private inflight = new Map<number, Promise<void>>();
+  private spare: Uint8Array[] = [];
 
   private constructor(
     private rec: FileRecord,
@@ -134,12 +135,19 @@ export class CachedFile implements ByteSource {
     }
     if (!this.remote) throw new LayerstreamError('not_found', `chunk ${c} of ${this.name} is missing and there is no server to fetch it from`);
     const start = c * this.rec.chunkSize;
-    const bytes = await this.remote.read(start, this.chunkLength(c), signal);
+    // chunk buffers are reused: the first pass over a model fetches every chunk once
+    const buf = this.spare.pop() ?? new Uint8Array(this.rec.chunkSize);
     try {
-      this.handle.write(bytes, { at: start });
-      this.handle.flush();
-    } catch (e) {
-      storageError(e, this.name);
+      const bytes = buf.subarray(0, this.chunkLength(c));
+      await this.remote.readInto(start, bytes, signal);
+      try {
+        this.handle.write(bytes, { at: start });
+        this.handle.flush();
+      } catch (e) {
+        storageError(e, this.name);
+      }
+    } finally {
+      if (this.spare.length < 4) this.spare.push(buf);
     }
     this.rec = (await markChunkDone(this.rec.id, c)) ?? this.rec;
   }
