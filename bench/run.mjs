@@ -9,6 +9,8 @@
 //            bytes uploaded per token, upload bandwidth, peak memory of the browser's processes
 //            (read from /proc, see lib/procmem.mjs), greedy tokens compared with the resident run
 //   ram      the 25 % budget with the RAM tier on (ramBudgetBytes ≥ the streamed bytes) vs off
+//   upload   the 25 % budget with uploadMethod 'writeBuffer' (queue.writeBuffer from host chunks)
+//            vs 'mapped' (reads into mapped MAP_WRITE staging buffers + copyBufferToBuffer)
 //   moe      synth-moe-Q4_K_M at a third of its file, expertStreaming on vs off (and resident)
 //   kv       kvCacheType 'q8_0' vs 'f32': logit rows' relative L2 error and decode tok/s on
 //            stories260K and synth-llama-Q8_0 (tokens: ../shared/reference/<model>.f64.json)
@@ -17,7 +19,7 @@
 //   shared   (only with --only shared) every model in ../shared/models, default budget and a
 //            third of the file — the benchmark's earlier mode; positional arguments filter names
 //
-//   node bench/run.mjs [--quick] [--only budgets,ram,moe,kv,peer,shared] [--tokens 8 (quick: 16)] [--warmup 2]
+//   node bench/run.mjs [--quick] [--only budgets,ram,upload,moe,kv,peer,shared] [--tokens 8 (quick: 16)] [--warmup 2]
 //                      [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [--report-only]
 //                      [shared-model-filter ...]
 //   npm run bench -- --quick
@@ -47,7 +49,7 @@ const SHARED = path.resolve(ROOT, '../shared');
 const OUT_DIR = path.join(ROOT, 'bench');
 const GEN_DIR = path.join(ROOT, '.test-models/bench'); // gitignored; served as /generated/bench/
 const MiB = 1024 ** 2;
-const DEFAULT_SUITES = ['budgets', 'ram', 'moe', 'kv', 'peer'];
+const DEFAULT_SUITES = ['budgets', 'ram', 'upload', 'moe', 'kv', 'peer'];
 const ALL_SUITES = [...DEFAULT_SUITES, 'shared'];
 /** K/V cache length for every run: small, so the budget is nearly all weights. */
 const CONTEXT = 256;
@@ -175,7 +177,7 @@ function planRuns(opts, gen) {
   // stats) are added when the run starts — see resolveBudget.
   const frac = (p) => ({ weightFraction: p });
   const genRef = `${gen?.file}:resident`;
-  if (gen && (opts.suites.includes('budgets') || opts.suites.includes('peer') || opts.suites.includes('ram'))) {
+  if (gen && ['budgets', 'peer', 'ram', 'upload'].some((s) => opts.suites.includes(s))) {
     ours('budgets', gen, '100 %', resident(gen), { ref: genRef, budgetPct: 100, isReference: true });
   }
   if (gen && opts.suites.includes('budgets')) {
@@ -188,6 +190,10 @@ function planRuns(opts, gen) {
   if (gen && opts.suites.includes('ram')) {
     ours('ram', gen, '25 %, RAM tier off', {}, { ref: genRef, budgetPct: 25, ...frac(0.25) });
     ours('ram', gen, '25 %, RAM tier on', { ramBudgetBytes: RAM_TIER_BYTES }, { ref: genRef, budgetPct: 25, ...frac(0.25) });
+  }
+  if (gen && opts.suites.includes('upload')) {
+    ours('upload', gen, '25 %, writeBuffer', {}, { ref: genRef, budgetPct: 25, ...frac(0.25) });
+    ours('upload', gen, '25 %, mapped', { uploadMethod: 'mapped' }, { ref: genRef, budgetPct: 25, ...frac(0.25) });
   }
   if (opts.suites.includes('moe')) {
     const m = sharedModel(MOE_MODEL);
@@ -415,6 +421,8 @@ function oursRecord(spec, res, memory, wallMs) {
     poolSlotBytes: s.poolSlotBytes,
     ramBudgetBytes: s.ramBudgetBytes,
     ramBytesUsed: s.ramBytesUsed,
+    stagingBytes: s.stagingBytes,
+    uploadMethod: s.uploadMethod,
     expertCacheSlots: s.expertCacheSlots,
     expertCacheHits: res.expertCacheHitsDuringGenerate,
     expertCacheMisses: res.expertCacheMissesDuringGenerate,
@@ -537,7 +545,7 @@ async function bench(opts) {
     process.stderr.write(`warning: load average ${loadAvg[0]} on ${os.cpus().length} cores — is something else (npm test?) running? Numbers will be noisy.\n`);
   }
   if (!chromiumPath()) throw new Error('no Chromium found (run `node scripts/ensure-chromium.mjs`, or set CHROMIUM_PATH)');
-  const needsGen = opts.suites.some((s) => ['budgets', 'ram', 'peer'].includes(s));
+  const needsGen = opts.suites.some((s) => ['budgets', 'ram', 'upload', 'peer'].includes(s));
   const gen = needsGen ? await ensureGeneratedModel(opts.quick) : null;
   const specs = planRuns(opts, gen);
   process.stderr.write(`starting Vite (${VITE_URL}) and the model server (${MODEL_URL})…\n`);
@@ -590,7 +598,7 @@ async function main() {
   const opts = parseCli(process.argv.slice(2));
   if (opts.help) {
     console.log(
-      'usage: node bench/run.mjs [--quick] [--only budgets,ram,moe,kv,peer,shared] [--tokens N (8; quick: 16)] [--warmup N=2]\n' +
+      'usage: node bench/run.mjs [--quick] [--only budgets,ram,upload,moe,kv,peer,shared] [--tokens N (8; quick: 16)] [--warmup N=2]\n' +
         '                          [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [--report-only] [shared-model-filter ...]',
     );
     return 0;

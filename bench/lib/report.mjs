@@ -150,6 +150,22 @@ function budgetsSection(records) {
   );
 }
 
+/** Per-process PSS of the memory target's run: the browser before the engine loads, and at the peak. */
+function memorySection(meta, records) {
+  const r = meta.quick ? find(records, 'budgets', '25 %') : find(records, 'budgets', '256 MiB');
+  const m = r?.status === 'ok' ? r.memory : null;
+  if (!m?.peakByRole || !m.startByRole) return '';
+  const roles = [...new Set([...Object.keys(m.startByRole), ...Object.keys(m.peakByRole)])].sort((a, b) => (m.peakByRole[b] ?? 0) - (m.peakByRole[a] ?? 0));
+  const rows = roles.map((role) => [role, formatBytes(m.startByRole[role] ?? 0), formatBytes(m.peakByRole[role] ?? 0), formatBytes((m.peakByRole[role] ?? 0) - (m.startByRole[role] ?? 0))]);
+  rows.push(['**all**', formatBytes(m.startPssBytes), formatBytes(m.peakPssBytes), formatBytes(m.peakPssBytes - m.startPssBytes)]);
+  return (
+    `## Where the memory goes — ${r.model} @ ${r.label}\n\n` +
+    `PSS per Chromium process: with the harness page open before the engine loads, and at the run's peak. ` +
+    `The GPU process holds SwiftShader's "GPU" memory (the ${formatBytes(r.gpuBudgetBytes)} budget) in ordinary RAM; the renderer runs the page and the engine's worker ` +
+    `(upload staging: ${formatBytes(r.stagingBytes)}).\n\n${table(['process', 'before load', 'at peak', 'added'], rows)}\n`
+  );
+}
+
 function ramSection(records) {
   const rs = records.filter((r) => r.suite === 'ram');
   if (!rs.length) return '';
@@ -171,6 +187,33 @@ function ramSection(records) {
     ];
   });
   return `## RAM tier — ${rs[0].model}\n\nThe same 25 % budget with the RAM tier off (weights stream from the HTTP server every token) and on (streamed weights kept in memory after the first pass).\n\n${table(cols, rows)}\n`;
+}
+
+function uploadSection(records) {
+  const rs = records.filter((r) => r.suite === 'upload');
+  if (!rs.length) return '';
+  const cols = ['run', 'GPU budget', 'upload staging', 'uploaded/token', 'upload rate', 'stream wait/token', 'prefill tok/s', 'decode tok/s', 'peak PSS', 'same tokens'];
+  const rows = rs.map((r) => {
+    if (r.status !== 'ok') return [r.label, ...failedCells(r, cols.length - 1)];
+    return [
+      r.label,
+      formatBytes(r.gpuBudgetBytes),
+      formatBytes(r.stagingBytes),
+      formatBytes(r.bytesUploadedLastToken),
+      formatBandwidth(r.streamBytesPerSecond),
+      ms(r.streamWaitMsLastToken),
+      formatRate(r.prefillTokensPerSecond),
+      formatRate(r.decodeTokensPerSecond),
+      peakPss(r),
+      yesNo(r.sameTokensAsReference),
+    ];
+  });
+  return (
+    `## Upload path — ${rs[0].model}\n\n` +
+    `How streamed bytes reach the GPU (EngineOptions.uploadMethod): 'writeBuffer' reads into reused host chunks and calls GPUQueue.writeBuffer ` +
+    `(the browser copies them into its transfer buffers); 'mapped' reads straight into MAP_WRITE staging buffers kept mapped, then copyBufferToBuffer. ` +
+    `Same 25 % budget.\n\n${table(cols, rows)}\n`
+  );
 }
 
 function moeSection(records) {
@@ -318,7 +361,9 @@ export function renderMarkdown(meta, records, targets = evaluateTargets(meta, re
     `## Targets (issue #5)\n\n${table(['target', 'result', 'measured'], targetRows, 99)}\n`,
     `![decode tok/s and peak memory by GPU budget](chart.svg)\n`,
     budgetsSection(records),
+    memorySection(meta, records),
     ramSection(records),
+    uploadSection(records),
     moeSection(records),
     kvSection(records),
     peerSection(records),
