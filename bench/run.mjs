@@ -39,9 +39,9 @@ import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { chromiumPath, webgpuArgs } from '../scripts/browser.mjs';
 import { PRESETS, expectedModelBytes, generateLlamaModel } from '../scripts/generate-model.mjs';
-import { PlainBrowser, adapterInfo, benchInPage, kvAccuracyInPage, openHarness, openPlainHarness } from './lib/page.mjs';
+import { PlainBrowser, adapterInfo, benchInPage, kvAccuracyInPage, openHarness, openPlainHarness, uploadBandwidthInPage } from './lib/page.mjs';
 import { MemorySampler, browserPids } from './lib/procmem.mjs';
-import { formatBytes, formatRate, headerLine, writeOutputs, evaluateTargets } from './lib/report.mjs';
+import { formatBandwidth, formatBytes, formatRate, headerLine, writeOutputs, evaluateTargets } from './lib/report.mjs';
 import { MODEL_URL, VITE_URL, killServersNow, startServers, stopServers } from './lib/servers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -190,6 +190,11 @@ function planRuns(opts, gen) {
   if (gen && opts.suites.includes('ram')) {
     ours('ram', gen, '25 %, RAM tier off', {}, { ref: genRef, budgetPct: 25, ...frac(0.25) });
     ours('ram', gen, '25 %, RAM tier on', { ramBudgetBytes: RAM_TIER_BYTES }, { ref: genRef, budgetPct: 25, ...frac(0.25) });
+  }
+  if (opts.suites.includes('upload')) {
+    // pure upload bandwidth (no model: the label names the sizes), then both methods in the engine
+    const bytes = opts.quick ? 256 * MiB : 1024 * MiB;
+    runs.push({ kind: 'upload-bw', suite: 'upload', model: { label: 'staging → GPU buffer', file: '-', bytes }, label: `${formatBytes(bytes)} in 4 MiB chunks` });
   }
   if (gen && opts.suites.includes('upload')) {
     ours('upload', gen, '25 %, writeBuffer', {}, { ref: genRef, budgetPct: 25, ...frac(0.25) });
@@ -357,6 +362,14 @@ async function runSpec(spec, opts) {
     const { res, wallMs } = await inFreshBrowser(spec, opts, 'plain', async (browser) => kvAccuracyInPage(await openPlainHarness(browser, VITE_URL), args));
     return kvRecord(spec, res, wallMs);
   }
+  if (spec.kind === 'upload-bw') {
+    const args = { methods: ['writeBuffer', 'mapped'], totalBytes: spec.model.bytes, chunkBytes: 4 * MiB, count: 4, dstBytes: 64 * MiB };
+    const { res, wallMs } = await inFreshBrowser(spec, opts, 'plain', async (browser) => uploadBandwidthInPage(await openPlainHarness(browser, VITE_URL), args));
+    const base = { ...baseRecord(spec), engine: 'layerstream', kind: 'upload-bandwidth', wallMs: Math.round(wallMs) };
+    if (!res.ok) return { ...base, status: 'failed', error: { phase: res.phase, code: res.code, message: res.message } };
+    const perMethod = Object.fromEntries(Object.entries(res.perMethod).map(([m, v]) => [m, { ...v, bytesPerSecond: v.bytes / (v.ms / 1000) }]));
+    return { ...base, status: 'ok', chunkBytes: args.chunkBytes, stagingChunks: args.count, perMethod };
+  }
   if (spec.kind === 'wllama') {
     const w = await loadWllama();
     if (w.error) return { ...baseRecord(spec), engine: 'wllama', status: 'failed', error: { phase: 'import', code: null, message: w.error } };
@@ -406,6 +419,7 @@ function oursRecord(spec, res, memory, wallMs) {
     bytesUploadedDuringGenerate: res.bytesUploadedDuringGenerate,
     streamBytesPerSecond: s.streamBytesPerSecond,
     streamWaitMsLastToken: s.streamWaitMsLastToken,
+    slotWaitMsLastToken: s.slotWaitMsLastToken,
     bytesReadLastToken: s.bytesReadLastToken,
     layerGpuMs: s.layerGpuMs?.length ? s.layerGpuMs : null,
     headGpuMs: s.layerGpuMs?.length ? s.headGpuMs : null,
@@ -490,6 +504,7 @@ function progress(r) {
   if (interrupted) return; // runs cut short by Ctrl-C are not failures worth a line
   let what;
   if (r.status !== 'ok') what = `${r.status}: ${r.error.code ?? r.error.phase} — ${r.error.message}`;
+  else if (r.kind === 'upload-bandwidth') what = Object.entries(r.perMethod).map(([m, v]) => `${m} ${formatBandwidth(v.bytesPerSecond)}`).join(', ');
   else if (r.kind === 'kv-accuracy') what = `q8_0 vs f32 logits: relative L2 max ${r.relL2Max.toExponential(2)}, mean ${r.relL2Mean.toExponential(2)}, argmax agrees ${r.argmaxAgree}/${r.positions}`;
   else {
     what = `prefill ${formatRate(r.prefillTokensPerSecond)} tok/s, decode ${formatRate(r.decodeTokensPerSecond)} tok/s`;

@@ -109,8 +109,13 @@ export interface EngineStats {
   uploadMethod: 'writeBuffer' | 'mapped';
   /** weight bytes read from storage (disk / network) during the last forward pass */
   bytesReadLastToken: number;
-  /** ms the last forward pass waited for streamed bytes or a free pool slot */
+  /** ms the last forward pass was blocked on streamed bytes (reads from storage not done yet) */
   streamWaitMsLastToken: number;
+  /**
+   * ms the last forward pass waited for the GPU to finish with a pool slot before refilling it:
+   * the GPU's own work, which streaming overlaps (on a compute-bound device this is most of a pass)
+   */
+  slotWaitMsLastToken: number;
   /** bytes uploaded per second of the last forward pass (the streaming rate achieved) */
   streamBytesPerSecond: number;
   /** mixture of experts, when streaming: GPU expert cache slots, and hits / misses since load */

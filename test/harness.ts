@@ -7,7 +7,8 @@ import { readGGUF } from '../src/gguf/gguf.ts';
 import { openByteSource } from '../src/storage/byte-source.ts';
 import { chatPromptTokens } from '../src/chat/openai.ts';
 import { EngineCore } from '../src/engine/engine.ts';
+import { Staging } from '../src/engine/staging.ts';
 
 const w = window as unknown as Record<string, unknown>;
-w.ls = { ...api, Kernels, requestGPUDevice, readGGUF, openByteSource, chatPromptTokens, EngineCore };
+w.ls = { ...api, Kernels, requestGPUDevice, readGGUF, openByteSource, chatPromptTokens, EngineCore, Staging };
 w.harnessReady = true;

@@ -42,6 +42,7 @@ test('synth-gemma2 (26 layers): the same tokens at every budget; budget and buff
       expect(s.bytesUploadedLastToken).toBeGreaterThan(0);
       expect(s.streamBytesPerSecond).toBeGreaterThan(0);
       expect(s.streamWaitMsLastToken).toBeGreaterThanOrEqual(0);
+      expect(s.slotWaitMsLastToken).toBeGreaterThanOrEqual(0);
       expect(s.gpuBuffersCreated, 'no GPU buffer created after the first token').toBe(first.gpuBuffersCreated);
     }
   }

@@ -199,6 +199,45 @@ async function kvAccuracyMain(a) {
   return { ok: true, positions: a.tokens.length, perType };
 }
 
+/**
+ * Upload bandwidth of each upload method, nothing else running: `totalBytes` pushed through the
+ * engine's Staging (count chunks of chunkBytes) into a GPU buffer of dstBytes (wrapping), timed
+ * from the first upload to onSubmittedWorkDone. Chunks are filled once, so no reads are measured.
+ * args: { methods, totalBytes, chunkBytes, count, dstBytes }. Returns { ok, perMethod: { method: { bytes, ms } } }.
+ */
+export function uploadBandwidthInPage(page, args) {
+  return page.evaluate(uploadBandwidthMain, args);
+}
+
+async function uploadBandwidthMain(a) {
+  const ls = window.ls;
+  const perMethod = {};
+  try {
+    for (const method of a.methods) {
+      const device = await ls.requestGPUDevice();
+      const dst = device.createBuffer({ size: a.dstBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      const staging = new ls.Staging(device, method, a.count, a.chunkBytes);
+      const run = async (bytes) => {
+        const t0 = performance.now();
+        for (let at = 0; at < bytes; at += a.chunkBytes) {
+          const c = await staging.take();
+          staging.upload(c, dst, at % a.dstBytes, a.chunkBytes);
+        }
+        await device.queue.onSubmittedWorkDone();
+        return performance.now() - t0;
+      };
+      await run(a.dstBytes); // warm-up: first-touch of the destination and the transfer buffers
+      perMethod[method] = { bytes: a.totalBytes, ms: await run(a.totalBytes) };
+      staging.destroy();
+      dst.destroy();
+      device.destroy();
+    }
+    return { ok: true, perMethod };
+  } catch (e) {
+    return { ok: false, phase: 'upload', code: e?.code ?? null, message: String(e?.message ?? e) };
+  }
+}
+
 // ---- PlainBrowser: Chromium driven over --remote-debugging-pipe, without Playwright ------------
 
 /** Flags Playwright adds that matter for a benchmark in a headless page (no throttling of "background" work). */

@@ -85,11 +85,11 @@ export function evaluateTargets(meta, records) {
     });
   } else out.push({ name: memName, status: 'N/A', detail: 'that run did not complete or no memory was sampled' });
 
-  const checked = records.filter((r) => r.engine === 'layerstream' && ['budgets', 'ram', 'moe'].includes(r.suite) && r.status === 'ok' && r.sameTokensAsReference !== undefined);
+  const checked = records.filter((r) => r.engine === 'layerstream' && ['budgets', 'ram', 'upload', 'moe'].includes(r.suite) && r.status === 'ok' && r.sameTokensAsReference !== undefined);
   const differ = checked.filter((r) => !r.sameTokensAsReference);
-  const failed = records.filter((r) => r.engine === 'layerstream' && ['budgets', 'ram', 'moe'].includes(r.suite) && r.status !== 'ok');
+  const failed = records.filter((r) => r.engine === 'layerstream' && ['budgets', 'ram', 'upload', 'moe'].includes(r.suite) && r.status !== 'ok');
   out.push({
-    name: 'greedy tokens identical at every budget (and with the RAM tier, and MoE expert streaming on/off)',
+    name: 'greedy tokens identical at every budget (and with the RAM tier, either upload method, and MoE expert streaming on/off)',
     status: !checked.length ? 'N/A' : differ.length ? 'FAIL' : 'PASS',
     detail:
       `${checked.length - differ.length}/${checked.length} runs equal to their resident reference` +
@@ -118,7 +118,7 @@ function budgetsSection(records) {
   const rs = records.filter((r) => r.suite === 'budgets');
   if (!rs.length) return '';
   const res = rs.find((r) => r.label === '100 %');
-  const cols = ['budget', 'GPU budget', 'weights on GPU', 'K/V cache', 'resident/streamed layers', 'prefill tok/s', 'decode tok/s', 'decode vs resident', 'uploaded/token', 'upload rate', 'stream wait/token', 'peak PSS', 'peak RSS (sum)', 'same tokens'];
+  const cols = ['budget', 'GPU budget', 'weights on GPU', 'K/V cache', 'resident/streamed layers', 'prefill tok/s', 'decode tok/s', 'decode vs resident', 'uploaded/token', 'streaming rate', 'waiting for bytes/token', 'waiting for the GPU/token', 'peak PSS', 'peak RSS (sum)', 'same tokens'];
   const rows = rs.map((r) => {
     if (r.status !== 'ok') return [r.label, formatBytes(r.options?.gpuBudgetBytes), ...failedCells(r, cols.length - 2)];
     const rel = res?.status === 'ok' && res.decodeTokensPerSecond && r.decodeTokensPerSecond ? r.decodeTokensPerSecond / res.decodeTokensPerSecond : null;
@@ -134,6 +134,7 @@ function budgetsSection(records) {
       formatBytes(r.bytesUploadedLastToken),
       formatBandwidth(r.streamBytesPerSecond),
       ms(r.streamWaitMsLastToken),
+      ms(r.slotWaitMsLastToken),
       peakPss(r),
       peakRss(r),
       r.label === '100 %' ? 'reference' : yesNo(r.sameTokensAsReference),
@@ -169,7 +170,7 @@ function memorySection(meta, records) {
 function ramSection(records) {
   const rs = records.filter((r) => r.suite === 'ram');
   if (!rs.length) return '';
-  const cols = ['run', 'GPU budget', 'RAM tier budget', 'RAM tier used', 'read from storage/token', 'uploaded/token', 'prefill tok/s', 'decode tok/s', 'stream wait/token', 'peak PSS', 'same tokens'];
+  const cols = ['run', 'GPU budget', 'RAM tier budget', 'RAM tier used', 'read from storage/token', 'uploaded/token', 'prefill tok/s', 'decode tok/s', 'waiting for bytes/token', 'peak PSS', 'same tokens'];
   const rows = rs.map((r) => {
     if (r.status !== 'ok') return [r.label, ...failedCells(r, cols.length - 1)];
     return [
@@ -190,9 +191,17 @@ function ramSection(records) {
 }
 
 function uploadSection(records) {
-  const rs = records.filter((r) => r.suite === 'upload');
-  if (!rs.length) return '';
-  const cols = ['run', 'GPU budget', 'upload staging', 'uploaded/token', 'upload rate', 'stream wait/token', 'prefill tok/s', 'decode tok/s', 'peak PSS', 'same tokens'];
+  const bw = records.find((r) => r.kind === 'upload-bandwidth');
+  const rs = records.filter((r) => r.suite === 'upload' && r.kind !== 'upload-bandwidth');
+  if (!rs.length && !bw) return '';
+  const bwText = !bw
+    ? ''
+    : bw.status !== 'ok'
+      ? `Upload bandwidth: FAILED (${bw.error.message}).\n\n`
+      : `Upload bandwidth alone (${bw.label}, ${bw.stagingChunks} staging chunks, into a GPU buffer; nothing else running): ` +
+        Object.entries(bw.perMethod).map(([m, v]) => `**${m} ${formatBandwidth(v.bytesPerSecond)}**`).join(', ') + '.\n\n';
+  if (!rs.length) return `## Upload path\n\n${bwText}`;
+  const cols = ['run', 'GPU budget', 'upload staging', 'uploaded/token', 'streaming rate', 'waiting for bytes/token', 'prefill tok/s', 'decode tok/s', 'peak PSS', 'same tokens'];
   const rows = rs.map((r) => {
     if (r.status !== 'ok') return [r.label, ...failedCells(r, cols.length - 1)];
     return [
@@ -212,7 +221,7 @@ function uploadSection(records) {
     `## Upload path — ${rs[0].model}\n\n` +
     `How streamed bytes reach the GPU (EngineOptions.uploadMethod): 'writeBuffer' reads into reused host chunks and calls GPUQueue.writeBuffer ` +
     `(the browser copies them into its transfer buffers); 'mapped' reads straight into MAP_WRITE staging buffers kept mapped, then copyBufferToBuffer. ` +
-    `Same 25 % budget.\n\n${table(cols, rows)}\n`
+    `${bwText}In the engine, the same 25 % budget:\n\n${table(cols, rows)}\n`
   );
 }
 
@@ -322,7 +331,7 @@ function notes(records) {
   for (const r of records) {
     if (r.sharedWith) continue;
     if (r.status !== 'ok') out.push(`- ${r.suite}: ${r.model} @ ${r.label} (${r.engine}): [${r.status}] ${r.error.code ?? ''} ${r.error.message}`.replace(/\s+/g, ' '));
-    else if (r.engine === 'layerstream' && r.kind !== 'kv-accuracy' && r.decodeTokensPerSecond == null) out.push(`- ${r.model} @ ${r.label}: only ${r.generatedTokens} token(s) generated (end of text), no decode rate`);
+    else if (r.engine === 'layerstream' && !r.kind && r.decodeTokensPerSecond == null) out.push(`- ${r.model} @ ${r.label}: only ${r.generatedTokens} token(s) generated (end of text), no decode rate`);
   }
   return out.length ? `## Problems\n\n${out.join('\n')}\n` : '';
 }
@@ -333,9 +342,14 @@ const MEASURED = `## What is measured
   prompt tokens ÷ time to the first generated token; generated tokens after the first ÷ their time.
   A warm-up \`generate\` (different prompt tokens, so no K/V reuse) runs first: shader compilation,
   first uploads and the RAM tier's first fill are not measured.
-- **uploaded/token, upload rate, stream wait/token**: \`bytesUploadedLastToken\` (weight bytes written to
-  the GPU in the last decode pass), \`streamBytesPerSecond\` (those bytes ÷ that pass's time) and
-  \`streamWaitMsLastToken\` (time the pass waited for streamed bytes or a free pool slot).
+- **uploaded/token, streaming rate, waiting**: \`bytesUploadedLastToken\` (weight bytes written to
+  the GPU in the last decode pass), \`streamBytesPerSecond\` (those bytes ÷ that pass's time),
+  \`streamWaitMsLastToken\` (time the pass was blocked on reads not done yet) and
+  \`slotWaitMsLastToken\` (time it waited for the GPU to finish with a pool slot before refilling
+  it — the GPU's own work: on SwiftShader, compute dominates every pass).
+- **upload bandwidth**: staging chunks pushed into a GPU buffer with nothing else running, per
+  upload method (\`src/engine/staging.ts\` as the engine uses it): bytes ÷ time until
+  \`onSubmittedWorkDone\`; the chunks are filled once, so reads are not part of it.
 - **peak PSS / RSS**: the Chromium browser process launched for the run and all its descendants
   (GPU process — which holds SwiftShader's "GPU" buffers in ordinary memory —, renderers, utility
   processes), read by the Node side from \`/proc/<pid>/smaps_rollup\` every ≥ 200 ms (slower when a

@@ -345,6 +345,7 @@ export class EngineCore {
       uploadMethod: this.store.uploadMethod,
       bytesReadLastToken: this.store.bytesReadLastPass,
       streamWaitMsLastToken: this.store.waitMsLastPass,
+      slotWaitMsLastToken: this.store.slotWaitMsLastPass,
       streamBytesPerSecond: this.store.passMsLast > 0 ? this.store.bytesLastPass / (this.store.passMsLast / 1000) : 0,
       gpuBuffersCreated: this.buffersCreated(),
       expertCacheSlots: p.expertSlots,

@@ -50,6 +50,7 @@ export class WeightStore {
   bytesLastPass = 0;
   bytesReadLastPass = 0;
   waitMsLastPass = 0;
+  slotWaitMsLastPass = 0;
   passMsLast = 0;
   private passStart = 0;
   /**
@@ -61,8 +62,9 @@ export class WeightStore {
   expertHits = 0;
   expertMisses = 0;
   bytesTotal = 0;
-  /** time (ms) the forward pass waited for bytes or for a slot, this pass */
+  /** time (ms) the forward pass waited for streamed bytes (reads) / for the GPU to free a pool slot, this pass */
   waitMsThisPass = 0;
+  slotWaitMsThisPass = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -239,6 +241,8 @@ export class WeightStore {
     if (this.lastStreamed >= 0) this.slotFree[this.plan.groups[this.lastStreamed].slot] = this.device.queue.onSubmittedWorkDone();
     this.slotHolds[g.slot] = -1; // being overwritten: if a read fails now, the slot holds nothing whole
     await this.slotFree[g.slot];
+    const t1 = performance.now();
+    this.slotWaitMsThisPass += t1 - t0;
     const dst = this.slots[g.slot];
     let uploadMs = 0; // copying into the browser's transfer buffers is work, not waiting
     for await (const e of this.ahead.entries(g.index)) {
@@ -246,7 +250,7 @@ export class WeightStore {
       await this.upload(e, dst);
       uploadMs += performance.now() - tu;
     }
-    this.waitMsThisPass += performance.now() - t0 - uploadMs;
+    this.waitMsThisPass += performance.now() - t1 - uploadMs;
     this.slotHolds[g.slot] = g.index;
     this.lastStreamed = g.index;
     this.countUpload(g);
@@ -295,6 +299,7 @@ export class WeightStore {
     this.bytesThisPass = 0;
     this.bytesReadThisPass = 0;
     this.waitMsThisPass = 0;
+    this.slotWaitMsThisPass = 0;
     this.passStart = performance.now();
   }
 
@@ -303,6 +308,7 @@ export class WeightStore {
     this.bytesLastPass = this.bytesThisPass;
     this.bytesReadLastPass = this.bytesReadThisPass;
     this.waitMsLastPass = this.waitMsThisPass;
+    this.slotWaitMsLastPass = this.slotWaitMsThisPass;
     this.passMsLast = performance.now() - this.passStart;
   }
 

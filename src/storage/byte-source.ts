@@ -23,6 +23,13 @@ export interface ByteSource {
   close?(): void;
 }
 
+/** `read` for sources whose native operation is readInto: a new buffer of `length` bytes, filled. */
+export async function readFresh(src: ByteSource, offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  await src.readInto(offset, out, signal);
+  return out;
+}
+
 export function checkRange(src: { name: string; size: number }, offset: number, length: number): void {
   if (offset < 0 || length < 0 || offset + length > src.size) {
     throw new LayerstreamError(
@@ -111,9 +118,7 @@ export class HttpRangeSource implements ByteSource {
   async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
     checkRange(this, offset, length);
     if (offset + length <= this.head.byteLength) return this.head.subarray(offset, offset + length);
-    const out = new Uint8Array(length);
-    await this.readInto(offset, out, signal);
-    return out;
+    return readFresh(this, offset, length, signal);
   }
 
   /** One Range request; the body is streamed into `dest` (no intermediate copy of the response). */

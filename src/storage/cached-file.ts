@@ -1,5 +1,5 @@
 import { LayerstreamError } from '../errors.ts';
-import { checkRange, HttpRangeSource, type ByteSource } from './byte-source.ts';
+import { checkRange, HttpRangeSource, readFresh, type ByteSource } from './byte-source.ts';
 import { deleteRecord, getRecord, idForUrl, markChunkDone, putRecord, withFileLock, type FileRecord } from './manifest.ts';
 import { openSyncFile, removeFile, storageError } from './opfs.ts';
 
@@ -96,10 +96,8 @@ export class CachedFile implements ByteSource {
     return Math.min(this.rec.chunkSize, this.size - c * this.rec.chunkSize);
   }
 
-  async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
-    const out = new Uint8Array(length);
-    await this.readInto(offset, out, signal);
-    return out;
+  read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+    return readFresh(this, offset, length, signal);
   }
 
   /** Fetches the chunks the range needs (if any are missing), then reads them from OPFS into `dest`. */

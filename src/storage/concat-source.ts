@@ -1,5 +1,5 @@
 import { LayerstreamError } from '../errors.ts';
-import type { ByteSource } from './byte-source.ts';
+import { readFresh, type ByteSource } from './byte-source.ts';
 
 /**
  * The byte-wise concatenation of several ByteSources, read as one file: byte `i` of the
@@ -67,9 +67,7 @@ export class ConcatSource implements ByteSource {
   async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
     const pieces = this.piecesOf(offset, length);
     if (pieces.length === 1) return this.parts[pieces[0].k].read(pieces[0].at, pieces[0].len, signal);
-    const out = new Uint8Array(length);
-    await this.readInto(offset, out, signal);
-    return out;
+    return readFresh(this, offset, length, signal);
   }
 
   /** Fills `dest` from the parts that hold [offset, offset + dest.byteLength); errors as read. */

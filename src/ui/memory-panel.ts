@@ -302,7 +302,7 @@ export class LsMemoryPanel extends LitElement {
             ${s.layersStreamed > 0
               ? html`<div><dt>Read from storage last token</dt><dd class="num" data-testid="mem-read-last">${formatBytes(s.bytesReadLastToken)}</dd></div>
                   <div><dt>Streaming rate</dt><dd class="num">${formatBytes(s.streamBytesPerSecond)}/s</dd></div>
-                  <div><dt>Waiting for bytes</dt><dd class="num">${s.streamWaitMsLastToken.toFixed(1)} ms</dd></div>
+                  <div title="time the last token's pass was blocked on reads; waiting for the GPU to free a slot is not counted"><dt>Waiting for bytes</dt><dd class="num">${s.streamWaitMsLastToken.toFixed(1)} ms</dd></div>
                   <div title="host memory the loader reads weights into before they go to the GPU (fixed at load)"><dt>Upload staging</dt><dd class="num" data-testid="mem-staging">${formatBytes(s.stagingBytes)} · ${s.uploadMethod}</dd></div>`
               : ''}
             ${s.ramBudgetBytes > 0 ? html`<div><dt>RAM tier</dt><dd class="num">${formatBytes(s.ramBytesUsed)} / ${formatBytes(s.ramBudgetBytes)}</dd></div>` : ''}
