@@ -363,7 +363,7 @@ async function runSpec(spec, opts) {
     return kvRecord(spec, res, wallMs);
   }
   if (spec.kind === 'upload-bw') {
-    const args = { methods: ['writeBuffer', 'mapped'], totalBytes: spec.model.bytes, chunkBytes: 4 * MiB, count: 4, dstBytes: 64 * MiB };
+    const args = { methods: ['writeBuffer', 'mapped'], totalBytes: spec.model.bytes, chunkBytes: 4 * MiB, count: 4, dstBytes: 64 * MiB, rounds: 5 };
     const { res, wallMs } = await inFreshBrowser(spec, opts, 'plain', async (browser) => uploadBandwidthInPage(await openPlainHarness(browser, VITE_URL), args));
     const base = { ...baseRecord(spec), engine: 'layerstream', kind: 'upload-bandwidth', wallMs: Math.round(wallMs) };
     if (!res.ok) return { ...base, status: 'failed', error: { phase: res.phase, code: res.code, message: res.message } };

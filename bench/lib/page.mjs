@@ -203,7 +203,9 @@ async function kvAccuracyMain(a) {
  * Upload bandwidth of each upload method, nothing else running: `totalBytes` pushed through the
  * engine's Staging (count chunks of chunkBytes) into a GPU buffer of dstBytes (wrapping), timed
  * from the first upload to onSubmittedWorkDone. Chunks are filled once, so no reads are measured.
- * args: { methods, totalBytes, chunkBytes, count, dstBytes }. Returns { ok, perMethod: { method: { bytes, ms } } }.
+ * The methods take turns for `rounds` rounds (so drifting machine load hits both alike); each
+ * reports its median round. args: { methods, totalBytes, chunkBytes, count, dstBytes, rounds }.
+ * Returns { ok, perMethod: { method: { bytes, ms (median), roundsMs } } }.
  */
 export function uploadBandwidthInPage(page, args) {
   return page.evaluate(uploadBandwidthMain, args);
@@ -213,25 +215,28 @@ async function uploadBandwidthMain(a) {
   const ls = window.ls;
   const perMethod = {};
   try {
-    for (const method of a.methods) {
-      const device = await ls.requestGPUDevice();
-      const dst = device.createBuffer({ size: a.dstBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-      const staging = new ls.Staging(device, method, a.count, a.chunkBytes);
-      const run = async (bytes) => {
-        const t0 = performance.now();
-        for (let at = 0; at < bytes; at += a.chunkBytes) {
-          const c = await staging.take();
-          staging.upload(c, dst, at % a.dstBytes, a.chunkBytes);
-        }
-        await device.queue.onSubmittedWorkDone();
-        return performance.now() - t0;
-      };
-      await run(a.dstBytes); // warm-up: first-touch of the destination and the transfer buffers
-      perMethod[method] = { bytes: a.totalBytes, ms: await run(a.totalBytes) };
-      staging.destroy();
-      dst.destroy();
-      device.destroy();
+    const device = await ls.requestGPUDevice();
+    const dst = device.createBuffer({ size: a.dstBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    const stagings = Object.fromEntries(a.methods.map((m) => [m, new ls.Staging(device, m, a.count, a.chunkBytes)]));
+    const run = async (staging, bytes) => {
+      const t0 = performance.now();
+      for (let at = 0; at < bytes; at += a.chunkBytes) {
+        const c = await staging.take();
+        staging.upload(c, dst, at % a.dstBytes, a.chunkBytes);
+      }
+      await device.queue.onSubmittedWorkDone();
+      return performance.now() - t0;
+    };
+    for (const m of a.methods) await run(stagings[m], a.dstBytes); // warm-up: first touch of every buffer
+    const rounds = Object.fromEntries(a.methods.map((m) => [m, []]));
+    for (let r = 0; r < (a.rounds ?? 3); r++) for (const m of a.methods) rounds[m].push(await run(stagings[m], a.totalBytes));
+    for (const m of a.methods) {
+      const sorted = [...rounds[m]].sort((x, y) => x - y);
+      perMethod[m] = { bytes: a.totalBytes, ms: sorted[Math.floor(sorted.length / 2)], roundsMs: rounds[m] };
+      stagings[m].destroy();
     }
+    dst.destroy();
+    device.destroy();
     return { ok: true, perMethod };
   } catch (e) {
     return { ok: false, phase: 'upload', code: e?.code ?? null, message: String(e?.message ?? e) };

@@ -198,7 +198,7 @@ function uploadSection(records) {
     ? ''
     : bw.status !== 'ok'
       ? `Upload bandwidth: FAILED (${bw.error.message}).\n\n`
-      : `Upload bandwidth alone (${bw.label}, ${bw.stagingChunks} staging chunks, into a GPU buffer; nothing else running): ` +
+      : `Upload bandwidth alone (${bw.label}, ${bw.stagingChunks} staging chunks, into a GPU buffer; nothing else running; ${bw.perMethod.writeBuffer?.roundsMs ? `median of ${bw.perMethod.writeBuffer.roundsMs.length} rounds taken in turns` : 'one round'}): ` +
         Object.entries(bw.perMethod).map(([m, v]) => `**${m} ${formatBandwidth(v.bytesPerSecond)}**`).join(', ') + '.\n\n';
   if (!rs.length) return `## Upload path\n\n${bwText}`;
   const cols = ['run', 'GPU budget', 'upload staging', 'uploaded/token', 'streaming rate', 'waiting for bytes/token', 'prefill tok/s', 'decode tok/s', 'peak PSS', 'same tokens'];
