@@ -169,7 +169,11 @@ async function ensureGeneratedModel(quick) {
 function planRuns(opts, gen) {
   const runs = [];
   const ours = (suite, model, label, engineOptions, extra = {}) => {
-    const o = { contextLength: CONTEXT, ...(opts.profile ? { profileLayers: true } : {}), ...engineOptions };
+    // GPU time per layer is part of the report for the generated model's runs (timestamp queries:
+    // one more pass boundary per layer, nothing measurable at these layer times); --profile adds it
+    // everywhere.
+    const profile = opts.profile || (gen && model === gen);
+    const o = { contextLength: CONTEXT, ...(profile ? { profileLayers: true } : {}), ...engineOptions };
     runs.push({ kind: 'ours', suite, model, label, engineOptions: o, ...extra });
   };
   const resident = (m) => ({ gpuBudgetBytes: m.bytes + RESIDENT_HEADROOM });

@@ -342,9 +342,16 @@ export class PlainBrowser {
     page?.onEvent(msg.method, msg.params);
   }
 
-  /** Opens `url` in a new tab; resolves once it has loaded. */
+  /**
+   * Opens `url` in the tab the browser started with (the first call), else in a new tab; resolves
+   * once it has loaded. Reusing the start tab keeps an idle about:blank renderer out of the memory
+   * figures: the browser then holds what a user's browser would when opening the app.
+   */
   async newPage(url) {
-    const { targetId } = await this.send('Target.createTarget', { url: 'about:blank' });
+    const { targetInfos } = await this.send('Target.getTargets');
+    const start = this.usedStartTab ? null : targetInfos.find((t) => t.type === 'page' && t.url === 'about:blank');
+    this.usedStartTab = true;
+    const { targetId } = start ?? (await this.send('Target.createTarget', { url: 'about:blank' }));
     const { sessionId } = await this.send('Target.attachToTarget', { targetId, flatten: true });
     const page = new PlainPage(this, sessionId);
     this.sessions.set(sessionId, page);

@@ -114,11 +114,14 @@ const layers = (r) => `${r.layersResident}/${r.layersStreamed}`;
 const peakPss = (r) => formatBytes(r.memory?.peakPssBytes);
 const peakRss = (r) => formatBytes(r.memory?.peakRssBytes);
 
+/** Mean GPU ms per layer in the run's last forward pass (timestamp queries), or null. */
+const meanLayerMs = (r) => (r.layerGpuMs?.length ? r.layerGpuMs.reduce((s, v) => s + v, 0) / r.layerGpuMs.length : null);
+
 function budgetsSection(records) {
   const rs = records.filter((r) => r.suite === 'budgets');
   if (!rs.length) return '';
   const res = rs.find((r) => r.label === '100 %');
-  const cols = ['budget', 'GPU budget', 'weights on GPU', 'K/V cache', 'resident/streamed layers', 'prefill tok/s', 'decode tok/s', 'decode vs resident', 'uploaded/token', 'streaming rate', 'waiting for bytes/token', 'waiting for the GPU/token', 'peak PSS', 'peak RSS (sum)', 'same tokens'];
+  const cols = ['budget', 'GPU budget', 'weights on GPU', 'K/V cache', 'resident/streamed layers', 'prefill tok/s', 'decode tok/s', 'decode vs resident', 'uploaded/token', 'streaming rate', 'waiting for bytes/token', 'waiting for the GPU/token', 'GPU time/layer', 'peak PSS', 'peak RSS (sum)', 'same tokens'];
   const rows = rs.map((r) => {
     if (r.status !== 'ok') return [r.label, formatBytes(r.options?.gpuBudgetBytes), ...failedCells(r, cols.length - 2)];
     const rel = res?.status === 'ok' && res.decodeTokensPerSecond && r.decodeTokensPerSecond ? r.decodeTokensPerSecond / res.decodeTokensPerSecond : null;
@@ -135,6 +138,7 @@ function budgetsSection(records) {
       formatBandwidth(r.streamBytesPerSecond),
       ms(r.streamWaitMsLastToken),
       ms(r.slotWaitMsLastToken),
+      ms(meanLayerMs(r)),
       peakPss(r),
       peakRss(r),
       r.label === '100 %' ? 'reference' : yesNo(r.sameTokensAsReference),
@@ -145,7 +149,8 @@ function budgetsSection(records) {
     `## GPU budgets — ${m.model} (${formatBytes(m.fileBytes)})\n\n` +
     `The engine's GPU budget covers K/V cache + scratch + weights. "50 %", "25 %", "10 %": the weights get that fraction of the file size, ` +
     `the budget adds the K/V cache and scratch of the resident run. "100 %": the file size + ${formatBytes(64 * MiB)}, fully resident. ` +
-    `"256 MiB": the whole budget is 256 MiB (the memory target's setting).\n\n` +
+    `"256 MiB": the whole budget is 256 MiB (the memory target's setting). ` +
+    `"GPU time/layer": the mean of the last decode pass's per-layer GPU time (timestamp queries, profileLayers).\n\n` +
     table(cols, rows) +
     '\n'
   );
