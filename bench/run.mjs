@@ -8,6 +8,7 @@
 //            at GPU budgets of 50 %, 25 %, 10 % of its file and at 256 MiB: prefill/decode tok/s,
 //            bytes uploaded per token, upload bandwidth, peak memory of the browser's processes
 //            (read from /proc, see lib/procmem.mjs), greedy tokens compared with the resident run
+//   layers   GPU time per layer (profileLayers: timestamp queries), resident and at the 25 % budget
 //   ram      the 25 % budget with the RAM tier on (ramBudgetBytes ≥ the streamed bytes) vs off
 //   upload   the 25 % budget with uploadMethod 'writeBuffer' (queue.writeBuffer from host chunks)
 //            vs 'mapped' (reads into mapped MAP_WRITE staging buffers + copyBufferToBuffer)
@@ -19,7 +20,7 @@
 //   shared   (only with --only shared) every model in ../shared/models, default budget and a
 //            third of the file — the benchmark's earlier mode; positional arguments filter names
 //
-//   node bench/run.mjs [--quick] [--only budgets,ram,upload,moe,kv,peer,shared] [--tokens 8 (quick: 16)] [--warmup 2]
+//   node bench/run.mjs [--quick] [--only budgets,layers,ram,upload,moe,kv,peer,shared] [--tokens 8 (quick: 16)] [--warmup 2]
 //                      [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [--report-only]
 //                      [shared-model-filter ...]
 //   npm run bench -- --quick
@@ -49,7 +50,7 @@ const SHARED = path.resolve(ROOT, '../shared');
 const OUT_DIR = path.join(ROOT, 'bench');
 const GEN_DIR = path.join(ROOT, '.test-models/bench'); // gitignored; served as /generated/bench/
 const MiB = 1024 ** 2;
-const DEFAULT_SUITES = ['budgets', 'ram', 'upload', 'moe', 'kv', 'peer'];
+const DEFAULT_SUITES = ['budgets', 'layers', 'ram', 'upload', 'moe', 'kv', 'peer'];
 const ALL_SUITES = [...DEFAULT_SUITES, 'shared'];
 /** K/V cache length for every run: small, so the budget is nearly all weights. */
 const CONTEXT = 256;
@@ -169,11 +170,7 @@ async function ensureGeneratedModel(quick) {
 function planRuns(opts, gen) {
   const runs = [];
   const ours = (suite, model, label, engineOptions, extra = {}) => {
-    // GPU time per layer is part of the report for the generated model's runs (timestamp queries:
-    // one more pass boundary per layer, nothing measurable at these layer times); --profile adds it
-    // everywhere.
-    const profile = opts.profile || (gen && model === gen);
-    const o = { contextLength: CONTEXT, ...(profile ? { profileLayers: true } : {}), ...engineOptions };
+    const o = { contextLength: CONTEXT, ...(opts.profile ? { profileLayers: true } : {}), ...engineOptions };
     runs.push({ kind: 'ours', suite, model, label, engineOptions: o, ...extra });
   };
   const resident = (m) => ({ gpuBudgetBytes: m.bytes + RESIDENT_HEADROOM });
@@ -181,7 +178,7 @@ function planRuns(opts, gen) {
   // stats) are added when the run starts — see resolveBudget.
   const frac = (p) => ({ weightFraction: p });
   const genRef = `${gen?.file}:resident`;
-  if (gen && ['budgets', 'peer', 'ram', 'upload'].some((s) => opts.suites.includes(s))) {
+  if (gen && ['budgets', 'layers', 'peer', 'ram', 'upload'].some((s) => opts.suites.includes(s))) {
     ours('budgets', gen, '100 %', resident(gen), { ref: genRef, budgetPct: 100, isReference: true });
   }
   if (gen && opts.suites.includes('budgets')) {
@@ -190,6 +187,12 @@ function planRuns(opts, gen) {
     // The memory target is stated for a 256 MiB budget: the whole budget, K/V cache and scratch included.
     if (!opts.quick) ours('budgets', gen, '256 MiB', { gpuBudgetBytes: 256 * MiB }, { ref: genRef, budgetPct: (100 * 256 * MiB) / gen.bytes });
     ours('budgets', gen, '10 %', {}, { ref: genRef, budgetPct: 10, ...frac(0.1) });
+  }
+  if (gen && opts.suites.includes('layers')) {
+    // Timed apart from the budgets runs: timestamp queries end a compute pass at every layer, which
+    // costs SwiftShader time (the report sets these runs' decode tok/s beside the untimed ones).
+    ours('layers', gen, '100 %, timed', { ...resident(gen), profileLayers: true }, { ref: genRef, budgetPct: 100 });
+    ours('layers', gen, '25 %, timed', { profileLayers: true }, { ref: genRef, budgetPct: 25, ...frac(0.25) });
   }
   if (gen && opts.suites.includes('ram')) {
     ours('ram', gen, '25 %, RAM tier off', {}, { ref: genRef, budgetPct: 25, ...frac(0.25) });
@@ -426,6 +429,7 @@ function oursRecord(spec, res, memory, wallMs) {
     slotWaitMsLastToken: s.slotWaitMsLastToken,
     bytesReadLastToken: s.bytesReadLastToken,
     layerGpuMs: s.layerGpuMs?.length ? s.layerGpuMs : null,
+    layerResidency: s.layerResidency,
     headGpuMs: s.layerGpuMs?.length ? s.headGpuMs : null,
     gpuBudgetBytes: s.gpuBudgetBytes,
     weightBudgetBytes: s.weightBudgetBytes,
@@ -564,7 +568,7 @@ async function bench(opts) {
     process.stderr.write(`warning: load average ${loadAvg[0]} on ${os.cpus().length} cores — is something else (npm test?) running? Numbers will be noisy.\n`);
   }
   if (!chromiumPath()) throw new Error('no Chromium found (run `node scripts/ensure-chromium.mjs`, or set CHROMIUM_PATH)');
-  const needsGen = opts.suites.some((s) => ['budgets', 'ram', 'upload', 'peer'].includes(s));
+  const needsGen = opts.suites.some((s) => ['budgets', 'layers', 'ram', 'upload', 'peer'].includes(s));
   const gen = needsGen ? await ensureGeneratedModel(opts.quick) : null;
   const specs = planRuns(opts, gen);
   process.stderr.write(`starting Vite (${VITE_URL}) and the model server (${MODEL_URL})…\n`);
@@ -617,7 +621,7 @@ async function main() {
   const opts = parseCli(process.argv.slice(2));
   if (opts.help) {
     console.log(
-      'usage: node bench/run.mjs [--quick] [--only budgets,ram,upload,moe,kv,peer,shared] [--tokens N (8; quick: 16)] [--warmup N=2]\n' +
+      'usage: node bench/run.mjs [--quick] [--only budgets,layers,ram,upload,moe,kv,peer,shared] [--tokens N (8; quick: 16)] [--warmup N=2]\n' +
         '                          [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [--report-only] [shared-model-filter ...]',
     );
     return 0;

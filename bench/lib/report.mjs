@@ -114,14 +114,11 @@ const layers = (r) => `${r.layersResident}/${r.layersStreamed}`;
 const peakPss = (r) => formatBytes(r.memory?.peakPssBytes);
 const peakRss = (r) => formatBytes(r.memory?.peakRssBytes);
 
-/** Mean GPU ms per layer in the run's last forward pass (timestamp queries), or null. */
-const meanLayerMs = (r) => (r.layerGpuMs?.length ? r.layerGpuMs.reduce((s, v) => s + v, 0) / r.layerGpuMs.length : null);
-
 function budgetsSection(records) {
   const rs = records.filter((r) => r.suite === 'budgets');
   if (!rs.length) return '';
   const res = rs.find((r) => r.label === '100 %');
-  const cols = ['budget', 'GPU budget', 'weights on GPU', 'K/V cache', 'resident/streamed layers', 'prefill tok/s', 'decode tok/s', 'decode vs resident', 'uploaded/token', 'streaming rate', 'waiting for bytes/token', 'waiting for the GPU/token', 'GPU time/layer', 'peak PSS', 'peak RSS (sum)', 'same tokens'];
+  const cols = ['budget', 'GPU budget', 'weights on GPU', 'K/V cache', 'resident/streamed layers', 'prefill tok/s', 'decode tok/s', 'decode vs resident', 'uploaded/token', 'streaming rate', 'waiting for bytes/token', 'waiting for the GPU/token', 'peak PSS', 'peak RSS (sum)', 'same tokens'];
   const rows = rs.map((r) => {
     if (r.status !== 'ok') return [r.label, formatBytes(r.options?.gpuBudgetBytes), ...failedCells(r, cols.length - 2)];
     const rel = res?.status === 'ok' && res.decodeTokensPerSecond && r.decodeTokensPerSecond ? r.decodeTokensPerSecond / res.decodeTokensPerSecond : null;
@@ -138,7 +135,6 @@ function budgetsSection(records) {
       formatBandwidth(r.streamBytesPerSecond),
       ms(r.streamWaitMsLastToken),
       ms(r.slotWaitMsLastToken),
-      ms(meanLayerMs(r)),
       peakPss(r),
       peakRss(r),
       r.label === '100 %' ? 'reference' : yesNo(r.sameTokensAsReference),
@@ -149,8 +145,7 @@ function budgetsSection(records) {
     `## GPU budgets — ${m.model} (${formatBytes(m.fileBytes)})\n\n` +
     `The engine's GPU budget covers K/V cache + scratch + weights. "50 %", "25 %", "10 %": the weights get that fraction of the file size, ` +
     `the budget adds the K/V cache and scratch of the resident run. "100 %": the file size + ${formatBytes(64 * MiB)}, fully resident. ` +
-    `"256 MiB": the whole budget is 256 MiB (the memory target's setting). ` +
-    `"GPU time/layer": the mean of the last decode pass's per-layer GPU time (timestamp queries, profileLayers).\n\n` +
+    `"256 MiB": the whole budget is 256 MiB (the memory target's setting).\n\n` +
     table(cols, rows) +
     '\n'
   );
@@ -321,14 +316,29 @@ function sharedSection(records) {
   return `## Shared test models\n\n${table(cols, rows, 3)}\n`;
 }
 
+/** Mean of the per-layer GPU ms of `r` over the layers whose residency is `which` (null: none). */
+function meanLayerMs(r, which) {
+  const v = r.layerGpuMs.filter((_, i) => r.layerResidency?.[i] === which);
+  return v.length ? v.reduce((s, x) => s + x, 0) / v.length : null;
+}
+
+/** GPU time per layer (timed runs, and any other run that had profileLayers on). */
 function layerTimesSection(records) {
-  const rs = records.filter((r) => r.engine === 'layerstream' && r.layerGpuMs?.length && !r.sharedWith);
+  const rs = records.filter((r) => r.engine === 'layerstream' && r.status === 'ok' && r.layerGpuMs?.length && !r.sharedWith);
   if (!rs.length) return '';
-  const lines = rs.map((r) => {
+  const cols = ['run', 'resident/streamed layers', 'GPU time per layer (mean)', 'resident layers', 'streamed layers', 'output head', 'GPU time in layers/token', 'decode tok/s timed', 'decode tok/s untimed'];
+  const rows = rs.map((r) => {
     const sum = r.layerGpuMs.reduce((s, v) => s + v, 0);
-    return `- ${r.model} @ ${r.label}: ${r.layerGpuMs.length} layers, ${sum.toFixed(1)} ms GPU in layers (${(sum / r.layerGpuMs.length).toFixed(2)} ms mean), head ${ms(r.headGpuMs)}`;
+    const untimed = r.suite === 'layers' ? find(records, 'budgets', r.label.replace(', timed', '')) : null;
+    return [`${r.model} @ ${r.label}`, layers(r), ms(sum / r.layerGpuMs.length), ms(meanLayerMs(r, 'resident')), ms(meanLayerMs(r, 'streamed')), ms(r.headGpuMs), ms(sum), formatRate(r.decodeTokensPerSecond), untimed?.status === 'ok' ? formatRate(untimed.decodeTokensPerSecond) : '–'];
   });
-  return `## GPU time per layer (last forward pass, timestamp queries)\n\n${lines.join('\n')}\n`;
+  return (
+    `## GPU time per layer\n\n` +
+    `stats().layerGpuMs with profileLayers: GPU time of each layer's compute passes in the last decode pass (timestamp queries). ` +
+    `On SwiftShader the GPU is the CPU: in a streaming run the layers' passes share the two cores with the reads and copies of the layers after them. ` +
+    `Timing ends a compute pass at every layer, so these runs are apart from the untimed ones whose tok/s the other tables give.\n\n` +
+    `${table(cols, rows, 1)}\n`
+  );
 }
 
 function notes(records) {
