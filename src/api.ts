@@ -11,7 +11,8 @@ export interface EngineOptions {
   /**
    * Cap on the GPU memory the engine uses, bytes: K/V cache + scratch (activations, logits) +
    * weights (resident + streaming pool slots). Weights get what the K/V cache and scratch leave.
-   * Default: half of navigator.deviceMemory, 256 MiB .. 4 GiB.
+   * Default: half of navigator.deviceMemory (a quarter on a CPU fallback adapter), at most
+   * 4 × the adapter's maxBufferSize, 256 MiB .. 4 GiB (defaultGpuBudget in src/engine/residency.ts).
    */
   gpuBudgetBytes?: number;
   /**

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { maxSlotBytes, planResidency, type TensorUse } from '../src/engine/residency.ts';
+import { defaultGpuBudget, maxSlotBytes, planResidency, type TensorUse } from '../src/engine/residency.ts';
 import { RamTier } from '../src/engine/ram-tier.ts';
 import { stagingChunks } from '../src/engine/weights.ts';
 
@@ -69,4 +69,15 @@ test('staging is a sixteenth of the budget, 4 to 16 chunks', () => {
   expect(stagingChunks(512 * MiB, 4 * MiB)).toBe(8);
   expect(stagingChunks(64 * 1024 * MiB, 4 * MiB)).toBe(16);
   expect(stagingChunks(1 * MiB, 64 * 1024)).toBe(4);
+});
+
+test('default GPU budget: half of navigator.deviceMemory, a quarter on a CPU fallback adapter, ≤ 4 × maxBufferSize, 256 MiB .. 4 GiB', () => {
+  const GiB = 1024 * MiB;
+  const gpu = { maxBufferSize: 4 * GiB, cpuFallback: false };
+  expect(defaultGpuBudget(8, gpu)).toBe(4 * GiB);
+  expect(defaultGpuBudget(4, gpu)).toBe(2 * GiB);
+  expect(defaultGpuBudget(undefined, gpu)).toBe(2 * GiB); // unknown: taken as 4 GiB of RAM
+  expect(defaultGpuBudget(0.25, gpu)).toBe(256 * MiB); // the floor
+  expect(defaultGpuBudget(8, { maxBufferSize: 1 * GiB, cpuFallback: true })).toBe(2 * GiB);
+  expect(defaultGpuBudget(8, { maxBufferSize: 256 * MiB, cpuFallback: false })).toBe(1 * GiB);
 });

@@ -11,14 +11,14 @@ import { architectureFor } from '../models/registry.ts';
 import type { ByteSource } from '../storage/byte-source.ts';
 import { createTokenizer, type GGUFTokenizer } from '../tokenizer/index.ts';
 import { Forward, type Activations } from './forward.ts';
-import { planResidency, type TensorUse } from './residency.ts';
+import { defaultGpuBudget, planResidency, type TensorUse } from './residency.ts';
 import { rng } from './sampler.ts';
 import { TokenPicker } from './token-picker.ts';
 import type { UploadMethod } from './staging.ts';
 import { WeightStore } from './weights.ts';
 
 export interface CoreOptions {
-  /** GPU budget, bytes: K/V cache + scratch + weights (resident + pool slots). Default: defaultGpuBudget(). */
+  /** GPU budget, bytes: K/V cache + scratch + weights (resident + pool slots). Default: defaultGpuBudget() (residency.ts). */
   gpuBudgetBytes?: number;
   /** tokens of K/V cache. Default min(model context, 2048). */
   contextLength?: number;
@@ -51,15 +51,6 @@ function commonPrefix(a: number[], b: number[]): number {
   return i;
 }
 
-const GiB = 1024 ** 3;
-
-const MiB = 1024 ** 2;
-
-/** Default weight budget: half the device memory the browser reports (capped at 4 GiB), at least 256 MiB. */
-export function defaultGpuBudget(): number {
-  const mem = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory ?? 4;
-  return Math.max(256 * MiB, Math.min(4 * GiB, (mem * GiB) / 2));
-}
 
 /**
  * One loaded model on one GPUDevice: the data flow source → GGUF header → architecture plan →
@@ -140,7 +131,8 @@ export class EngineCore {
     const buf = (label: string, bytes: number) => device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage });
     const kvRowBytes = kvType === 'q8_0' ? (h.kvWidth / 32) * 36 : h.kvWidth * 4; // q8_0: 32 values in 9 words
     const kvBytes = 2 * h.nLayers * Math.max(16, Math.ceil((ctx * kvRowBytes) / 4) * 4);
-    const budgetBytes = o.gpuBudgetBytes ?? defaultGpuBudget();
+    const deviceMemory = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
+    const budgetBytes = o.gpuBudgetBytes ?? defaultGpuBudget(deviceMemory, { maxBufferSize: device.limits.maxBufferSize, cpuFallback: isCpuAdapter(device) });
     const a: Record<string, BufView> = {};
     for (const [name, width] of Object.entries(arch.activations(h))) a[name] = { buffer: buf(name, tMax * width * 4) };
     const ones = buf('ones', 4096 * 4);

@@ -99,6 +99,24 @@ export interface PlanOptions {
 const up = (n: number, a: number) => Math.ceil(n / a) * a;
 
 /**
+ * The GPU budget when EngineOptions.gpuBudgetBytes is not given, bytes (K/V cache + scratch +
+ * weights). WebGPU tells no GPU's memory size, so this goes by what the browser does tell:
+ * `deviceMemory` (navigator.deviceMemory: GiB of RAM, rounded down to a power of two and capped at 8
+ * by Chromium; 4 when unknown) and the adapter:
+ * - half of that RAM, leaving the rest to the page, the browser and the OS; a quarter on a CPU
+ *   fallback adapter (SwiftShader), whose "GPU" buffers are ordinary RAM of the browser's GPU process;
+ * - at most 4 × maxBufferSize (the device's largest buffer: a small one means a small GPU);
+ * - 256 MiB .. 4 GiB.
+ * The user sets gpuBudgetBytes (the app's budget field) to go beyond it.
+ */
+export function defaultGpuBudget(deviceMemory: number | undefined, adapter: { maxBufferSize: number; cpuFallback: boolean }): number {
+  const MiB = 1 << 20;
+  const ram = (deviceMemory && deviceMemory > 0 ? deviceMemory : 4) * 1024 * MiB;
+  const share = adapter.cpuFallback ? ram / 4 : ram / 2;
+  return Math.floor(Math.max(256 * MiB, Math.min(4096 * MiB, share, 4 * adapter.maxBufferSize)));
+}
+
+/**
  * Default cap on a streaming slot, bytes (PlanOptions.maxSlotBytes): a 32nd of the budget, at least
  * 8 MiB. Small budgets get small groups (little memory in flight); big ones get few groups (each
  * costs a submit and a wait for the GPU per token).
