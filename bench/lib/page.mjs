@@ -286,6 +286,8 @@ export class PlainBrowser {
     this.pending = new Map();
     this.sessions = new Map(); // sessionId → PlainPage (pages and their workers)
     this.exited = false;
+    /** newPage has taken the tab the browser started with */
+    this.usedStartTab = false;
     this.stderr = [];
     let buf = '';
     child.stdio[4].on('data', (chunk) => {

@@ -51,7 +51,6 @@ function commonPrefix(a: number[], b: number[]): number {
   return i;
 }
 
-
 /**
  * One loaded model on one GPUDevice: the data flow source → GGUF header → architecture plan →
  * residency plan → weight store → kernels → sampler. DOM-free: runs in a worker, or anywhere with

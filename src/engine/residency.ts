@@ -102,7 +102,7 @@ const up = (n: number, a: number) => Math.ceil(n / a) * a;
  * The GPU budget when EngineOptions.gpuBudgetBytes is not given, bytes (K/V cache + scratch +
  * weights). WebGPU tells no GPU's memory size, so this goes by what the browser does tell:
  * `deviceMemory` (navigator.deviceMemory: GiB of RAM, rounded to a power of two and capped by the
- * browser — Chromium 156 on 24 GB reports 16; 4 when unknown) and the adapter:
+ * browser; 4 when unknown) and the adapter:
  * - half of that RAM, leaving the rest to the page, the browser and the OS; a quarter on a CPU
  *   fallback adapter (SwiftShader), whose "GPU" buffers are ordinary RAM of the browser's GPU process;
  * - at most 4 × maxBufferSize (the device's largest buffer: a small one means a small GPU);

@@ -9,7 +9,10 @@ import { Staging, type UploadMethod } from './staging.ts';
 
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
 
-/** Staging chunk size, bytes: reads and uploads go in pieces of at most this (Dawn's upload ring is 4 MiB). */
+/**
+ * Staging chunk size, bytes: reads and uploads go in pieces of at most this — the size of Dawn's
+ * upload ring buffers (dawn/native/DynamicUploader.h kRingBufferSize), which writeBuffer copies into.
+ */
 export const STAGING_CHUNK_BYTES = 4 << 20;
 /**
  * Staging chunks: a sixteenth of the GPU budget, 4 to 16 chunks (16–64 MiB at 4 MiB). All but one

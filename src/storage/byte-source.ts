@@ -159,49 +159,41 @@ const BOUNCE_BYTES = 256 << 10;
 
 /**
  * Copies a response body into `dest`; returns the body's length (more than dest's when the server
- * sent too much: the rest is cancelled). A byte stream is read with a BYOB reader into a reused
- * bounce buffer, so a multi-GB model read in 4 MiB requests leaves no garbage of response chunks
- * behind (the default reader allocates a new chunk per read). `bounce` is the pool of those buffers.
+ * sent too much: the rest is cancelled). A byte stream (Chromium's fetch bodies are) is read with a
+ * BYOB reader into a reused bounce buffer, so a multi-GB model read in 4 MiB requests leaves no
+ * garbage of response chunks behind (the default reader allocates a new chunk per read). `bounce`
+ * is the pool of those buffers.
  */
 async function readBody(body: ReadableStream<Uint8Array>, dest: Uint8Array, bounce: ArrayBuffer[]): Promise<number> {
   let byob: ReadableStreamBYOBReader | null = null;
   try {
     byob = body.getReader({ mode: 'byob' });
   } catch {
-    // not a byte stream: the default reader below
+    // not a byte stream: the default reader
   }
-  let got = 0;
-  const take = async (value: Uint8Array, cancel: () => Promise<void>) => {
-    if (got + value.byteLength > dest.byteLength) {
-      await cancel().catch(() => {});
-      return false;
-    }
-    dest.set(value, got);
-    return true;
+  let buf = byob ? (bounce.pop() ?? new ArrayBuffer(BOUNCE_BYTES)) : null;
+  const reader = byob ?? body.getReader();
+  const next = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+    if (!byob) return (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+    // the buffer is transferred into the read and handed back in `value`
+    const r = await byob.read(new Uint8Array(buf!));
+    if (r.value) buf = r.value.buffer as ArrayBuffer;
+    return r;
   };
-  if (!byob) {
-    const reader = body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return got;
-      const ok = await take(value, () => reader.cancel());
-      got += value.byteLength;
-      if (!ok) return got;
-    }
-  }
-  let buf = bounce.pop() ?? new ArrayBuffer(BOUNCE_BYTES);
+  let got = 0;
   try {
     for (;;) {
-      // the buffer is transferred into the read and handed back in `value`
-      const { done, value } = await byob.read(new Uint8Array(buf));
-      if (value) buf = value.buffer as ArrayBuffer;
+      const { done, value } = await next();
       if (done || !value) return got;
-      const ok = await take(value, () => byob.cancel());
+      if (got + value.byteLength > dest.byteLength) {
+        await reader.cancel().catch(() => {});
+        return got + value.byteLength;
+      }
+      dest.set(value, got);
       got += value.byteLength;
-      if (!ok) return got;
     }
   } finally {
-    if (buf.byteLength === BOUNCE_BYTES) bounce.push(buf); // not when a failed read kept it (detached)
+    if (buf?.byteLength === BOUNCE_BYTES) bounce.push(buf); // not when a failed read kept it (detached)
   }
 }
 
