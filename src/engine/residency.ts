@@ -1,4 +1,5 @@
 import { LayerstreamError } from '../errors.ts';
+import { formatBytes } from '../format-bytes.ts';
 
 /**
  * Residency planning: which weight bytes live on the GPU for the whole session and which stream
@@ -214,9 +215,9 @@ export function planResidency(uses: TensorUse[], o: PlanOptions): ResidencyPlan 
   if (o.budgetBytes < minBudget) {
     throw new LayerstreamError(
       'budget_too_small',
-      `GPU budget of ${o.budgetBytes} bytes is too small: it needs at least ${minBudget} bytes ` +
+      `GPU budget of ${formatBytes(o.budgetBytes)} (${o.budgetBytes} bytes) is too small: it needs at least ${minBudget} bytes = ${formatBytes(minBudget)} ` +
         `(${reservedText ? `${reservedText}, ` : ''}${K} streaming slots of ${minSlot} bytes${globals ? `, ${globals} always resident` : ''}); ` +
-        `the whole model resident needs ${reserved + total}`,
+        `the whole model resident needs ${formatBytes(reserved + total)}`,
     );
   }
   const largestUnit = Math.max(...unitBytes);

@@ -395,6 +395,11 @@ export class LsApp extends LitElement {
     this.store.perform(e.detail);
   }
 
+  protected updated(changed: Map<string, unknown>): void {
+    // The banner sits at the top; the action that failed (Load, Download…) is often scrolled far below.
+    if (changed.has('error') && this.error) this.renderRoot.querySelector('ls-error-banner')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }
+
   private showError(heading: string, e: unknown): void {
     const err = reviveError(e);
     const code = err instanceof LayerstreamError ? err.code : '';

@@ -1,20 +1,8 @@
 /** Human-readable formatting for bytes, rates and counts, shared by the UI components. */
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
+import { formatBytes } from '../format-bytes.ts';
 
-/** 1536 → "1.5 KiB"; binary units; up to 3 significant digits. */
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes == null || !Number.isFinite(bytes)) return '–';
-  const neg = bytes < 0;
-  let v = Math.abs(bytes);
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  const digits = u === 0 ? 0 : v >= 100 ? 0 : v >= 10 ? 1 : 2;
-  return `${neg ? '-' : ''}${v.toFixed(digits)} ${UNITS[u]}`;
-}
+export { formatBytes };
 
 /** "loaded / total" in bytes, sharing one unit choice per value. */
 export function formatBytesOf(loaded: number, total: number): string {
