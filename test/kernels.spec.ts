@@ -8,7 +8,10 @@ import { SHARED_URL } from './support/browser.ts';
 const fixtures = JSON.parse(readFileSync(new URL('../../shared/quant/fixtures.json', import.meta.url), 'utf8')) as Record<
   string, Record<string, { ggml_type: string; rows: number; cols: number; dequant_file: string; matvec_file: string }>
 >;
-const TYPES = ['F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_NL', 'IQ4_XS'];
+const TYPES = [
+  'F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_NL', 'IQ4_XS',
+  'IQ1_S', 'IQ1_M', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'TQ1_0', 'TQ2_0', 'MXFP4', 'NVFP4',
+];
 
 test.beforeEach(async ({ page }) => {
   await page.goto('/test/harness.html');

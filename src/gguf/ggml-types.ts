@@ -46,6 +46,8 @@ export const GGML_TYPES: readonly GGMLTypeInfo[] = [
   T('BF16', 30, 1, 2),
   T('TQ1_0', 34, 256, 54),
   T('TQ2_0', 35, 256, 66),
+  T('MXFP4', 39, 32, 17),
+  T('NVFP4', 40, 64, 36),
 ];
 
 const byId = new Map(GGML_TYPES.map((t) => [t.id, t]));

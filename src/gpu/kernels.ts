@@ -1,6 +1,7 @@
 import type { PassTimer } from './pass-timer.ts';
 import { Recorder } from './recorder.ts';
-import { plainKernelSource, quantKernelSource, type PlainKernel, type QuantKernel } from './shaders.ts';
+import { IQ_GRID_WORDS } from './iq-grids.ts';
+import { needsGrids, plainKernelSource, quantKernelSource, type PlainKernel, type QuantKernel } from './shaders.ts';
 
 /** A buffer range bound to a kernel. size undefined = to the end of the buffer. */
 export interface BufView {
@@ -45,6 +46,8 @@ export class Kernels {
   private uniformKeys = new Map<string, number>();
   private uniforms: GPUBuffer;
   private readonly step: GPUBuffer;
+  /** i-quant lookup tables (src/gpu/iq-grids.ts), bound at binding 7 of kernels reading IQ1–IQ3 types */
+  private readonly grids: GPUBuffer;
   private bufIds = new WeakMap<GPUBuffer, number>();
   private nextBufId = 1;
   /** tokens in the current step, and rows of the head output */
@@ -60,11 +63,13 @@ export class Kernels {
     this.recorder = new Recorder(device, timer);
     this.uniforms = device.createBuffer({ label: 'uniform params', size: UNIFORM_SLOT * UNIFORM_SLOTS, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.step = device.createBuffer({ label: 'step', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.grids = device.createBuffer({ label: 'i-quant grids', size: IQ_GRID_WORDS.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(this.grids, 0, IQ_GRID_WORDS);
   }
 
   /** Bytes of GPU memory the kernel library holds (uniforms). */
   get bytes(): number {
-    return this.uniforms.size + this.step.size + (this.recorder.timer?.bytes ?? 0);
+    return this.uniforms.size + this.step.size + this.grids.size + (this.recorder.timer?.bytes ?? 0);
   }
 
   /**
@@ -98,7 +103,7 @@ export class Kernels {
       const b = Math.min(r1, p.row0 + p.rows);
       if (a >= b) continue;
       const params = this.params([b - a, w.cols, w.rowBytes, a - r0, o.yStride ?? r1 - r0, w.cols, flags, a - p.row0]);
-      const bg = this.bindGroup(pipeline, [p.view, x, y, params, { buffer: this.step }]);
+      const bg = this.bindGroup(pipeline, this.withGrids(w.type, [p.view, x, y, params, { buffer: this.step }]));
       const [gx, gy] = grid(this.rowPerThread ? Math.ceil((b - a) / 64) : b - a);
       this.recorder.dispatch(pipeline, bg, gx, gy, Math.ceil(T / 4));
     }
@@ -108,7 +113,7 @@ export class Kernels {
   getRows(y: BufView, w: BufView, type: string, rows: number, k: number, rowBytes: number, scale = 1): void {
     const pipeline = this.quantPipeline('get_rows', type);
     const params = this.params([rows, k, rowBytes, 0], [3, scale]);
-    const bg = this.bindGroup(pipeline, [w, y, params]);
+    const bg = this.bindGroup(pipeline, this.withGrids(type, [w, y, params]));
     const [gx, gy] = grid(Math.ceil((rows * k) / 4 / 64));
     this.recorder.dispatch(pipeline, bg, gx, gy);
   }
@@ -209,6 +214,12 @@ export class Kernels {
     const bg = this.bindGroup(pipeline, [a, b, y, params, { buffer: this.step }]);
     const [gx, gy] = grid(Math.ceil(count / 64));
     this.recorder.dispatch(pipeline, bg, gx, gy);
+  }
+
+  /** The views of a quant kernel, with the GRIDS table buffer at binding 7 where `type` reads it. */
+  private withGrids(type: string, views: (BufView | null)[]): (BufView | null)[] {
+    if (!needsGrids(type)) return views;
+    return [...views, ...Array<null>(7 - views.length).fill(null), { buffer: this.grids }];
   }
 
   private quantPipeline(kernel: QuantKernel, type: string, entry = 'main'): GPUComputePipeline {
