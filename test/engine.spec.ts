@@ -5,7 +5,8 @@ import { budgetFor, openHarness, runModel } from './support/engine-page.ts';
 import { greedyMismatch, loadF64Logits, loadReference, relL2, type Reference } from './support/reference.ts';
 
 // End-to-end correctness of every shared model in headless Chromium (SwiftShader WebGPU) against
-// ../shared/reference: prompt tokenization, greedy continuation (f64 reference, near-tie rule),
+// ../shared/reference: prompt tokenization, greedy continuation (the exact reference, M.f64.json or
+// for the 2026 set M.ref.json, near-tie rule),
 // logit rows within 1e-3 relative L2, top-1 agreement with llama.cpp where its gap ≥ 0.5 — fully
 // resident and with a GPU budget that leaves a third of the weights room (after the K/V cache and
 // scratch), which makes layers stream.
@@ -22,6 +23,7 @@ const MODELS: { ref: string; file: string }[] = [
   { ref: 'synth-phi3-Q4_K_M', file: 'synth-phi3-Q4_K_M.gguf' },
   { ref: 'synth-moe-Q4_K_M', file: 'synth-moe-Q4_K_M.gguf' },
   { ref: 'synth-gemma2-Q4_K_M', file: 'synth-gemma2-Q4_K_M.gguf' },
+  { ref: 'synth-llama-mix-IQ2_M', file: 'synth-llama-mix-IQ2_M.gguf' }, // i-quant mix: IQ2_S, IQ3_S, Q4_K, Q5_K
 ];
 const hasLlamaCpp = (ref: string) => existsSync(new URL(`../../shared/reference/${ref}.llamacpp.json`, import.meta.url));
 
@@ -41,7 +43,7 @@ test.beforeEach(async ({ page }) => openHarness(page));
 for (const m of MODELS) {
   for (const mode of ['resident', 'streamed'] as const) {
     test(`${m.ref} (${mode}): tokens, greedy continuation, logits and llama.cpp top-1 match`, async ({ page }) => {
-      const f64 = loadReference(m.ref, 'f64');
+      const f64 = loadReference(m.ref, 'exact');
       const rows = loadF64Logits(m.ref, f64.n_vocab);
       const P = f64.prompt_tokens.length;
       const url = `${SHARED_URL}/models/${m.file}`;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 /** ../shared/reference files for a model (see shared/reference/README.md). */
 export interface Reference {
@@ -13,13 +13,25 @@ export interface Reference {
 
 const refDir = new URL('../../../shared/reference/', import.meta.url);
 
-export function loadReference(name: string, kind: 'f64' | 'llamacpp'): Reference {
-  return JSON.parse(readFileSync(new URL(`${name}.${kind}.json`, refDir), 'utf8'));
+/**
+ * kind: 'f64' (float64 pass, the first set), 'ref' (llama.cpp's graph on the F32 twin, the 2026 set),
+ * 'llamacpp' (llama.cpp on the quantized file), or 'exact' — whichever of 'ref' and 'f64' the model has.
+ */
+export function loadReference(name: string, kind: 'f64' | 'ref' | 'llamacpp' | 'exact'): Reference {
+  return JSON.parse(readFileSync(new URL(`${name}.${kind === 'exact' ? exactKind(name) : kind}.json`, refDir), 'utf8'));
 }
 
-/** The float64 pass's logit rows: after the last prompt token, then after each greedy token. */
+/** 'ref' for the 2026 set (M.ref.json), 'f64' for the first. */
+export function exactKind(name: string): 'ref' | 'f64' {
+  return existsSync(new URL(`${name}.ref.json`, refDir)) ? 'ref' : 'f64';
+}
+
+/**
+ * The exact reference's logit rows (M.f64.logits.f32 or M.ref.logits.f32): after the last prompt
+ * token, then after each greedy token.
+ */
 export function loadF64Logits(name: string, nVocab: number): Float32Array[] {
-  const buf = readFileSync(new URL(`${name}.f64.logits.f32`, refDir));
+  const buf = readFileSync(new URL(`${name}.${exactKind(name)}.logits.f32`, refDir));
   const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
   const rows: Float32Array[] = [];
   for (let i = 0; i < all.length / nVocab; i++) rows.push(all.slice(i * nVocab, (i + 1) * nVocab));
