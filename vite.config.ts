@@ -10,7 +10,9 @@ const THEME_BG = '#f6f7f9';
 // The app is static: `vite build` emits dist/ for any static host. The dev server also serves the
 // browser-test harness (test/harness.html), which imports the engine straight from src/.
 export default defineConfig({
-  server: { host: '127.0.0.1', port: 5173, strictPort: true },
+  // The browser tests' server (LAYERSTREAM_STATIC_DEV) never pushes reloads: an edit made while a
+  // test runs must not navigate its page away (the next page load gets the new code anyway).
+  server: { host: '127.0.0.1', port: 5173, strictPort: true, hmr: process.env.LAYERSTREAM_STATIC_DEV ? false : undefined },
   worker: { format: 'es' },
   // Pre-bundle everything up front: a dependency discovered mid-session makes Vite reload the page,
   // which would kill a running engine (and a browser test with it).

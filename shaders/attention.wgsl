@@ -1,25 +1,32 @@
 // Causal grouped-query attention for T new tokens at positions pos0 .. pos0+T-1 against the
 // layer's K/V cache (which already holds those tokens' keys and values):
-//   O[t, h] = softmax_p( scale * q[t,h] · K[p, h/g] ) · V[p, h/g],  p in [lo, pos0 + t]
+//   O[t, h] = softmax_p( scale * temp(pos) * q[t,h] · K[p, h/g] ) · V[p, h/g],  p in [lo, pos0 + t]
 // g = n_head / n_head_kv (GQA), lo = 0 or pos - window + 1 (sliding window), optional soft-cap
-// cap * tanh(s / cap) on the scores (gemma2). Scores go to a scratch row in global memory, so the
-// context length is not limited by workgroup memory. One workgroup per (head, token).
-// The cache is f32 or q8_0 blocks (override KV_Q8; format in kv_cache.wgsl, which writes it).
+// cap * tanh(s / cap) on the scores (gemma2), optional per-head sink logit that joins the softmax
+// denominator only (gpt-oss, ggml_soft_max_add_sinks), optional query temperature
+// temp(pos) = 1 + temp_scale * ln(floor(pos / temp_floor) + 1) (llama.cpp llm_graph_input_attn_temp).
+// K rows have k_stride elements with head_dim per KV head, V rows v_stride with v_dim per KV head:
+// V may be the K buffer itself (MLA's latent cache, v_dim < head_dim). Scores go to a scratch row in
+// global memory, so the context length is not limited by workgroup memory. One workgroup per (head,
+// token). The cache is f32 or q8_0 blocks (override KV_Q8; format in kv_cache.wgsl, which writes it).
 // Dispatch: (n_head, T).
 
 struct Step { n_tokens: u32, pos0: u32, head_row0: u32, head_tokens: u32 }
 struct Params {
   n_head: u32, n_head_kv: u32, head_dim: u32, ctx: u32,
   scale: f32, softcap: f32, window: u32, t_max: u32,
+  v_dim: u32, k_stride: u32, v_stride: u32, flags: u32, // flags bit 0: sinks
+  temp_scale: f32, temp_floor: u32, _p0: u32, _p1: u32,
 }
 
 @group(0) @binding(0) var<storage, read> Q: array<f32>;     // [T, n_head * head_dim]
 @group(0) @binding(1) var<storage, read> K: array<u32>;     // [ctx, n_head_kv * head_dim], cache format
 @group(0) @binding(2) var<storage, read> V: array<u32>;     // [ctx, n_head_kv * head_dim], cache format
-@group(0) @binding(3) var<storage, read_write> O: array<f32>; // [T, n_head * head_dim]
+@group(0) @binding(3) var<storage, read_write> O: array<f32>; // [T, n_head * v_dim]
 @group(0) @binding(4) var<storage, read_write> SC: array<f32>; // [n_head, t_max, ctx] scratch
 @group(0) @binding(5) var<uniform> P: Params;
 @group(0) @binding(6) var<uniform> S: Step;
+@group(0) @binding(7) var<storage, read> SINKS: array<f32>; // [n_head] (flags bit 0)
 
 override KV_Q8: bool = false;
 
@@ -35,7 +42,7 @@ fn v_at(i: u32) -> f32 {
 
 const WG: u32 = 64u;
 var<workgroup> red: array<f32, 64>;
-var<workgroup> qs: array<f32, 512>; // head_dim <= 512
+var<workgroup> qs: array<f32, 1024>; // head_dim <= 1024 (MLA's absorbed heads: kv_lora_rank + n_rot = 576 for DeepSeek-V3)
 
 fn reduce_max(v: f32, tid: u32) -> f32 {
   red[tid] = v;
@@ -68,26 +75,29 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   if (t >= S.n_tokens) { return; }
   let hd = P.head_dim;
   let kvh = h / (P.n_head / P.n_head_kv);
-  let kv_stride = P.n_head_kv * hd;
   let pos = S.pos0 + t;
   var lo = 0u;
   if (P.window > 0u && pos + 1u > P.window) { lo = pos + 1u - P.window; }
   let qo = (t * P.n_head + h) * hd;
   for (var d = tid; d < hd; d += WG) { qs[d] = Q[qo + d]; }
   workgroupBarrier();
+  var scale = P.scale;
+  if (P.temp_floor > 0u) { scale *= 1.0 + P.temp_scale * log(f32(pos / P.temp_floor) + 1.0); }
 
   let sbase = (h * P.t_max + t) * P.ctx;
   var mx = -3.0e38;
   for (var p = lo + tid; p <= pos; p += WG) {
-    let ko = p * kv_stride + kvh * hd;
+    let ko = p * P.k_stride + kvh * hd;
     var s = 0.0;
     for (var d = 0u; d < hd; d++) { s += qs[d] * k_at(ko + d); }
-    s *= P.scale;
+    s *= scale;
     if (P.softcap > 0.0) { s = P.softcap * tanh(s / P.softcap); }
     SC[sbase + p] = s;
     mx = max(mx, s);
   }
   mx = reduce_max(mx, tid);
+  let sinks = (P.flags & 1u) != 0u;
+  if (sinks) { mx = max(mx, SINKS[h]); }
   var sum = 0.0;
   for (var p = lo + tid; p <= pos; p += WG) {
     let e = exp(SC[sbase + p] - mx);
@@ -95,11 +105,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
     sum += e;
   }
   sum = reduce_sum(sum, tid);
+  if (sinks) { sum += exp(SINKS[h] - mx); }
   storageBarrier();
   let inv = 1.0 / sum;
-  for (var d = tid; d < hd; d += WG) {
+  let vd = P.v_dim;
+  let oo = (t * P.n_head + h) * vd;
+  for (var d = tid; d < vd; d += WG) {
     var acc = 0.0;
-    for (var p = lo; p <= pos; p++) { acc += SC[sbase + p] * v_at(p * kv_stride + kvh * hd + d); }
-    O[qo + d] = acc * inv;
+    for (var p = lo; p <= pos; p++) { acc += SC[sbase + p] * v_at(p * P.v_stride + kvh * vd + d); }
+    O[oo + d] = acc * inv;
   }
 }

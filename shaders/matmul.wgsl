@@ -1,5 +1,6 @@
 // Y = W · X for `rows` rows (from row w_row0) of a weight piece of k columns stored in a ggml type (quant.wgsl
-// supplies dequant4, BLOCK_ELEMS, BLOCK_BYTES), against up to n_tokens input rows X [T, k].
+// supplies dequant4, BLOCK_ELEMS, BLOCK_BYTES), against up to n_tokens input rows: columns
+// x_col0 .. x_col0+k of X [T, x_stride] (a column slice, e.g. one head of q for MLA's per-head products).
 // One workgroup per output row and tile of TT tokens: each thread takes 4-element groups of the
 // row, dequantizes them once and applies them to all TT tokens (that is what makes prefill batched).
 // Dispatch: (min(rows, 32768), ceil(rows / 32768), ceil(T / TT)).
@@ -14,6 +15,7 @@ struct Params {
   x_stride: u32,   // input row stride, elements (multiple of 4)
   flags: u32,      // bit 0: accumulate (Y += W·X); bit 1: head (tokens head_row0.. of X)
   w_row0: u32,     // first row of the piece to use (row ranges: fused QKV, one expert of a 3-D tensor)
+  x_col0: u32,     // first input column, elements (multiple of 4; 0 = the whole row)
 }
 
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
@@ -38,11 +40,12 @@ fn partial_dots(row: u32, t0: u32, g0: u32, step: u32) -> array<f32, 4> {
   let gpb = BLOCK_ELEMS / 4u;
   let rbase = (P.w_row0 + row) * P.row_bytes;
   let xs = P.x_stride / 4u;
+  let xc = P.x_col0 / 4u;
   for (var g = g0; g < groups; g += step) {
     let w = dequant4(rbase + (g / gpb) * BLOCK_BYTES, g % gpb);
     for (var t = 0u; t < TT; t++) {
       if (t0 + t < nt) {
-        acc[t] += dot(w, X[(t_first + t0 + t) * xs + g]);
+        acc[t] += dot(w, X[(t_first + t0 + t) * xs + xc + g]);
       }
     }
   }

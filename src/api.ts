@@ -75,9 +75,23 @@ export interface EngineStats {
   weightBudgetBytes: number;
   /** GPU bytes holding weights: resident tensors + streaming pool slots (≤ weightBudgetBytes) */
   weightBytesOnGpu: number;
-  /** GPU bytes of the K/V cache (2 × layers × context × kv row: kv width × 4, or kv width / 32 × 36 for q8_0) */
+  /**
+   * GPU bytes of the K/V cache (2 × layers × context × kv row: kv width × 4, or kv width / 32 × 36
+   * for q8_0; a latent cache (MLA: deepseek2) holds one row per layer and position, no V cache)
+   */
   kvCacheBytes: number;
   kvCacheType: 'f32' | 'q8_0';
+  /**
+   * Bytes one token's keys and values take in the K/V cache, all layers, in its format: 2 × layers ×
+   * kv row; with MLA's latent cache, layers × one latent row (kv_lora_rank + n_rot values).
+   */
+  kvCacheBytesPerToken: number;
+  /**
+   * What one token's keys and values would take, all layers, in the same format, stored per head as
+   * llama.cpp does without MLA (the non-absorbed graph): layers × (n_head · (qk_nope + qk_rope) +
+   * n_head · v_head) values. Equal to kvCacheBytesPerToken for models without a latent cache.
+   */
+  kvCacheBytesPerTokenUncompressed: number;
   /**
    * profileLayers: GPU milliseconds of each layer's compute passes in the last forward pass, from
    * timestamp queries (empty when off or when the adapter has no 'timestamp-query'), and the head's.

@@ -125,11 +125,13 @@ export class EngineCore {
     const limits = device.limits;
 
     // Everything besides weights is allocated first and taken off the budget: the K/V cache
-    // (ctx × kv width per layer, K and V) and the scratch (activations, scores, logits readback).
+    // (ctx × kv width per layer, K and V; a latent cache only K) and the scratch (activations,
+    // scores, logits readback).
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const buf = (label: string, bytes: number) => device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage });
-    const kvRowBytes = kvType === 'q8_0' ? (h.kvWidth / 32) * 36 : h.kvWidth * 4; // q8_0: 32 values in 9 words
-    const kvBytes = 2 * h.nLayers * Math.max(16, Math.ceil((ctx * kvRowBytes) / 4) * 4);
+    const kvRowBytes = kvCacheRowBytes(h.kvWidth, kvType);
+    const kvCaches = h.kvLatent ? 1 : 2;
+    const kvBytes = kvCaches * h.nLayers * Math.max(16, Math.ceil((ctx * kvRowBytes) / 4) * 4);
     const deviceMemory = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
     const budgetBytes = o.gpuBudgetBytes ?? defaultGpuBudget(deviceMemory, { maxBufferSize: device.limits.maxBufferSize, cpuFallback: isCpuAdapter(device) });
     const a: Record<string, BufView> = {};
@@ -140,7 +142,7 @@ export class EngineCore {
     const bufs: Activations = {
       a,
       kCache: Array.from({ length: h.nLayers }, (_, l) => buf(`k cache ${l}`, ctx * kvRowBytes)),
-      vCache: Array.from({ length: h.nLayers }, (_, l) => buf(`v cache ${l}`, ctx * kvRowBytes)),
+      vCache: h.kvLatent ? [] : Array.from({ length: h.nLayers }, (_, l) => buf(`v cache ${l}`, ctx * kvRowBytes)),
       kvType,
       scores: buf('attention scores', nHeadForScores * tMax * ctx * 4),
       embRows: buf('embedding rows', tMax * (embd.nBytes / embd.ne[1])),
@@ -159,7 +161,7 @@ export class EngineCore {
 
     const plan = planResidency(uses, {
       budgetBytes,
-      reserved: { [`K/V cache (${ctx} tokens, ${kvType})`]: kvBytes, scratch: scratchBytes },
+      reserved: { [`${h.kvLatent ? 'latent ' : ''}K/V cache (${ctx} tokens, ${kvType})`]: kvBytes, scratch: scratchBytes },
       maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize, o.maxBindingBytes ?? Infinity),
       align: limits.minStorageBufferOffsetAlignment,
       nUnits: h.nLayers + 1,
@@ -317,6 +319,8 @@ export class EngineCore {
       weightBytesOnGpu: this.store.gpuBytes,
       kvCacheBytes: b.kCache.reduce((s, x) => s + x.size, 0) + b.vCache.reduce((s, x) => s + x.size, 0),
       kvCacheType: b.kvType,
+      kvCacheBytesPerToken: (this.h.kvLatent ? 1 : 2) * this.h.nLayers * kvCacheRowBytes(this.h.kvWidth, b.kvType),
+      kvCacheBytesPerTokenUncompressed: this.h.nLayers * kvCacheRowBytes(this.h.kvWidthUncompressed ?? 2 * this.h.kvWidth, b.kvType),
       scratchBytes: this.scratchBytes,
       layerGpuMs: this.unitGpuMs.slice(0, this.h.nLayers),
       headGpuMs: this.unitGpuMs[this.h.nLayers] ?? 0,
@@ -369,6 +373,11 @@ function modelName(md: Metadata, arch: string, sourceName: string): string {
   return file.replace(/\.gguf$/i, '');
 }
 
+/** Bytes of `width` cache values of one position: f32, or q8_0 blocks (32 values in 9 words, shaders/kv_cache.wgsl). */
+function kvCacheRowBytes(width: number, kvType: KvCacheType): number {
+  return kvType === 'q8_0' ? (width / 32) * 36 : width * 4;
+}
+
 /** GPU bytes of the activation and scratch buffers (everything in Activations but the K/V cache). */
 function scratchBytesOf(b: Activations): number {
   return Object.values(b.a).reduce((s, v) => s + v.buffer.size, 0) + b.scores.size + b.embRows.size + b.ones.size + b.tokenWeights.size;
@@ -401,7 +410,10 @@ function checkWeights(arch: Architecture<BaseHParams>, h: BaseHParams, gguf: GGU
     if (spec.ne.length === 1 && t.type.name !== 'F32') throw new LayerstreamError('unsupported_tensor_type', `vector ${spec.name} must be F32, is ${t.type.name}`);
     if (t.ne[0] % 4 !== 0) throw new LayerstreamError('malformed', `tensor ${spec.name} row width ${t.ne[0]} is not a multiple of 4`);
     const rows = t.ne.slice(1).reduce((s, v) => s * v, 1);
-    uses.push({ name: spec.name, unit: spec.unit, rows, rowBytes: t.nBytes / rows, fileOffset: t.offset, rowsPerExpert: spec.ne.length === 3 ? t.ne[1] : undefined });
+    // 3-D expert tensors (ffn_*_exps) stream per expert; other 3-D tensors (MLA's per-head
+    // attn_k_b / attn_v_b, which every token reads whole) are plain row ranges
+    const experts = spec.ne.length === 3 && /_exps\.weight$/.test(spec.name);
+    uses.push({ name: spec.name, unit: spec.unit, rows, rowBytes: t.nBytes / rows, fileOffset: t.offset, rowsPerExpert: experts ? t.ne[1] : undefined });
   }
   return uses;
 }

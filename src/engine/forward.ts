@@ -1,7 +1,7 @@
 import type { BufView, Kernels, KvCacheType, WeightRef } from '../gpu/kernels.ts';
 import type { GGUFTensorInfo } from '../gguf/gguf.ts';
 import type { ByteSource } from '../storage/byte-source.ts';
-import type { ForwardContext } from '../models/architecture.ts';
+import type { ForwardContext, MatmulOptions } from '../models/architecture.ts';
 import type { Readback } from '../gpu/readback.ts';
 import type { Group } from './residency.ts';
 import type { WeightStore } from './weights.ts';
@@ -12,6 +12,7 @@ const up4 = (n: number) => Math.ceil(n / 4) * 4;
 export interface Activations {
   a: Record<string, BufView>;
   kCache: GPUBuffer[];
+  /** empty for a latent cache (BaseHParams.kvLatent) */
   vCache: GPUBuffer[];
   kvType: KvCacheType;
   scores: GPUBuffer;
@@ -56,7 +57,8 @@ export class Forward implements ForwardContext {
   get ctx() { return this.bufs.ctx; }
   get kvType() { return this.bufs.kvType; }
   kCache(l: number): BufView { return { buffer: this.bufs.kCache[l] }; }
-  vCache(l: number): BufView { return { buffer: this.bufs.vCache[l] }; }
+  /** a latent cache (no V cache: kvLatent) serves as its own V */
+  vCache(l: number): BufView { return { buffer: this.bufs.vCache[l] ?? this.bufs.kCache[l] }; }
   has(name: string) { return this.store.has(name); }
 
   /** Sets the step: tokens at positions pos0.., and whether the head runs. */
@@ -87,7 +89,7 @@ export class Forward implements ForwardContext {
     return r;
   }
 
-  async matmul(y: BufView, name: string, x: BufView, o: { accumulate?: boolean; head?: boolean; rows?: [number, number] } = {}): Promise<void> {
+  async matmul(y: BufView, name: string, x: BufView, o: MatmulOptions = {}): Promise<void> {
     const info = this.store.tensorInfo(name)!;
     const rows = info.ne.slice(1).reduce((s, v) => s * v, 1);
     const [r0, r1] = o.rows ?? [0, rows];

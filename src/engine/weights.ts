@@ -85,7 +85,8 @@ export class WeightStore {
   ) {
     this.ramBudgetBytes = o.ramBudgetBytes ?? 0;
     this.uploadMethod = o.uploadMethod ?? 'writeBuffer';
-    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+    // COPY_SRC: a forward pass may read a small weight back (ForwardContext.read: MoE's exp_probs_b selection bias)
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
     this.groupBuffers = plan.groups.map((g) => (g.resident ? device.createBuffer({ label: `weights group ${g.index}`, size: Math.max(g.bytes, 4), usage }) : null));
     this.slots = Array.from({ length: plan.slots }, (_, i) => device.createBuffer({ label: `pool slot ${i}`, size: plan.slotBytes, usage }));
     this.slotHolds = this.slots.map(() => -1);

@@ -25,6 +25,8 @@ export interface WeightRef {
 export type KvCacheType = 'f32' | 'q8_0';
 
 const UNIFORM_SLOT = 256;
+/** Size of a kernel's uniform parameter block (the WGSL `Params` structs are at most this). */
+const PARAM_BYTES = 64;
 const UNIFORM_SLOTS = 1024;
 const MAX_X = 32768;
 
@@ -86,13 +88,15 @@ export class Kernels {
   // ---- kernels -------------------------------------------------------------------------------
 
   /**
-   * Y[t, c - r0] (+)= W[c, :] · X[t, :] for the rows c in [r0, r1) of W (default all), over the
-   * pieces W is bound in. X [T, w.cols], Y [T, yStride] (yStride default r1 - r0).
+   * Y[t, yCol0 + c - r0] (+)= W[c, :] · X[t, xCol0 .. xCol0 + w.cols) for the rows c in [r0, r1) of
+   * W (default all), over the pieces W is bound in. X [T, xStride] (default w.cols; xCol0 default 0,
+   * both multiples of 4), Y [T, yStride] (yStride default r1 - r0, yCol0 default 0): column slices
+   * of X and Y are MLA's per-head products (one head of q times its slice of attn_k_b).
    * head: use the step's head rows of X and write rows 0..headT.
    */
   matmul(
     y: BufView, w: WeightRef, x: BufView,
-    o: { accumulate?: boolean; head?: boolean; rows?: [number, number]; yStride?: number } = {},
+    o: { accumulate?: boolean; head?: boolean; rows?: [number, number]; yStride?: number; yCol0?: number; xStride?: number; xCol0?: number } = {},
   ): void {
     const flags = (o.accumulate ? 1 : 0) | (o.head ? 2 : 0);
     const T = o.head ? this.headT : this.T;
@@ -102,7 +106,7 @@ export class Kernels {
       const a = Math.max(r0, p.row0);
       const b = Math.min(r1, p.row0 + p.rows);
       if (a >= b) continue;
-      const params = this.params([b - a, w.cols, w.rowBytes, a - r0, o.yStride ?? r1 - r0, w.cols, flags, a - p.row0]);
+      const params = this.params([b - a, w.cols, w.rowBytes, (o.yCol0 ?? 0) + a - r0, o.yStride ?? r1 - r0, o.xStride ?? w.cols, flags, a - p.row0, o.xCol0 ?? 0]);
       const bg = this.bindGroup(pipeline, this.withGrids(w.type, [p.view, x, y, params, { buffer: this.step }]));
       const [gx, gy] = grid(this.rowPerThread ? Math.ceil((b - a) / 64) : b - a);
       this.recorder.dispatch(pipeline, bg, gx, gy, Math.ceil(T / 4));
@@ -130,12 +134,38 @@ export class Kernels {
     this.recorder.dispatch(pipeline, bg, this.T * groups);
   }
 
-  /** RoPE in place on X [T, nHeads·headDim]; mode 0 = adjacent pairs (llama), 2 = NEOX halves. */
-  rope(x: BufView, freqFactors: BufView, o: { nHeads: number; headDim: number; nRot: number; mode: number; base: number; freqScale: number }): void {
+  /**
+   * RoPE in place on X [T, nHeads·headDim]: the nRot dims from rotOffset (default 0) of each head;
+   * mode 0 = adjacent pairs (llama), 2 = NEOX halves. yarn: YaRN's ext_factor, attn_factor and
+   * correction dims (RopeScaling, src/models/hparams.ts); without it plain scaling by freqScale.
+   */
+  rope(x: BufView, freqFactors: BufView, o: {
+    nHeads: number; headDim: number; nRot: number; mode: number; base: number; freqScale: number;
+    rotOffset?: number; yarn?: { extFactor: number; attnFactor: number; corr: [number, number] };
+  }): void {
     const pipeline = this.plainPipeline('rope');
-    const params = this.params([o.nHeads, o.headDim, o.nRot, o.mode, 0, 0, 0, 0], [4, o.base], [5, o.freqScale]);
+    const y = o.yarn ?? { extFactor: 0, attnFactor: 1, corr: [0, 0] };
+    const params = this.params(
+      [o.nHeads, o.headDim, o.nRot, o.mode, 0, 0, o.rotOffset ?? 0, 0],
+      [4, o.base], [5, o.freqScale], [8, y.extFactor], [9, y.attnFactor], [10, y.corr[0]], [11, y.corr[1]],
+    );
     const bg = this.bindGroup(pipeline, [x, freqFactors, params, { buffer: this.step }]);
     this.recorder.dispatch(pipeline, bg, Math.ceil((this.T * o.nHeads * (o.nRot / 2)) / 64));
+  }
+
+  /**
+   * Y[t, yCol0 + g·yGroup + i] = X[t, xCol0 + g·xGroup + i] for the step's tokens, g < groups
+   * (default 1), i < n: a strided column copy (ggml_view + ggml_concat along dim 0), e.g. MLA's
+   * roped q_pe of every head into the absorbed query. X [T, xStride], Y [T, yStride] (strides
+   * default groups·n; group strides default n); X and Y are different buffers.
+   */
+  copy(y: BufView, x: BufView, o: { n: number; groups?: number; xStride?: number; xCol0?: number; xGroup?: number; yStride?: number; yCol0?: number; yGroup?: number }): void {
+    const groups = o.groups ?? 1;
+    const pipeline = this.plainPipeline('copy');
+    const params = this.params([o.n, groups, o.xStride ?? groups * o.n, o.xCol0 ?? 0, o.xGroup ?? o.n, o.yStride ?? groups * o.n, o.yCol0 ?? 0, o.yGroup ?? o.n]);
+    const bg = this.bindGroup(pipeline, [x, y, params, { buffer: this.step }]);
+    const [gx, gy] = grid(Math.ceil((this.T * groups * o.n) / 64));
+    this.recorder.dispatch(pipeline, bg, gx, gy);
   }
 
   /**
@@ -150,37 +180,61 @@ export class Kernels {
   }
 
   /**
-   * O [T, nHead·headDim] = causal softmax(scale · Q Kᵀ) V against the K/V cache [ctx, nHeadKv·headDim]
-   * (f32 or q8_0, as written by kvStore).
+   * O [T, nHead·vDim] = causal softmax(scale · Q Kᵀ) V against the K/V cache [ctx, kStride] /
+   * [ctx, vStride] (f32 or q8_0, as written by kvStore). Q [T, nHead·headDim]. vDim, kStride,
+   * vStride default to headDim, nHeadKv·headDim, nHeadKv·vDim. sinks: a per-head logit [nHead]
+   * in the softmax denominator (gpt-oss). temp: query temperature 1 + scale · ln(⌊pos / floor⌋ + 1).
    */
   attention(
     out: BufView, q: BufView, k: BufView, v: BufView, scores: BufView,
-    o: { nHead: number; nHeadKv: number; headDim: number; ctx: number; scale: number; softcap: number; window: number; tMax: number; kvType: KvCacheType },
+    o: {
+      nHead: number; nHeadKv: number; headDim: number; ctx: number; scale: number; softcap: number; window: number; tMax: number; kvType: KvCacheType;
+      vDim?: number; kStride?: number; vStride?: number; sinks?: BufView; temp?: { scale: number; floor: number };
+    },
   ): void {
     const pipeline = this.plainPipeline('attention', 'main', { KV_Q8: o.kvType === 'q8_0' ? 1 : 0 });
-    const params = this.params([o.nHead, o.nHeadKv, o.headDim, o.ctx, 0, 0, o.window, o.tMax], [4, o.scale], [5, o.softcap]);
-    const bg = this.bindGroup(pipeline, [q, k, v, out, scores, params, { buffer: this.step }]);
+    const vDim = o.vDim ?? o.headDim;
+    const params = this.params(
+      [o.nHead, o.nHeadKv, o.headDim, o.ctx, 0, 0, o.window, o.tMax,
+        vDim, o.kStride ?? o.nHeadKv * o.headDim, o.vStride ?? o.nHeadKv * vDim, o.sinks ? 1 : 0, 0, o.temp?.floor ?? 0],
+      [4, o.scale], [5, o.softcap], [12, o.temp?.scale ?? 0],
+    );
+    // without sinks the binding is never read, but 'auto' layouts keep it: any storage buffer will do
+    const bg = this.bindGroup(pipeline, [q, k, v, out, scores, params, { buffer: this.step }, o.sinks ?? { buffer: this.grids }]);
     this.recorder.dispatch(pipeline, bg, o.nHead, this.T);
   }
 
-  /** Y [T, n] = act(A) * B; act 'silu' (SwiGLU) or 'gelu' (GeGLU, tanh approximation). */
-  glu(y: BufView, a: BufView, b: BufView, n: number, act: 'silu' | 'gelu'): void {
-    this.elementwise('glu', y, a, b, [n, act === 'gelu' ? 1 : 0, 0, 0], this.T * n);
+  /**
+   * Y [T, n] = act(A) * B; act 'silu' (SwiGLU), 'gelu' (GeGLU, tanh approximation) or 'swiglu_oai'
+   * (gpt-oss: min(A, limit) · sigmoid(alpha · min(A, limit)) · (clamp(B, ±limit) + 1)).
+   */
+  glu(y: BufView, a: BufView, b: BufView, n: number, act: 'silu' | 'gelu' | 'swiglu_oai', oai = { alpha: 1.702, limit: 7 }): void {
+    this.elementwise('glu', y, a, b, { n, act: act === 'gelu' ? 1 : act === 'swiglu_oai' ? 2 : 0, alpha: oai.alpha, limit: oai.limit }, this.T * n);
   }
 
-  /** Y[t, :] += bias [n] for the step's rows. */
-  addRow(y: BufView, bias: WeightRef, n: number): void {
-    this.elementwise('add_row', y, bias.pieces[0].view, null, [n, 0, 0, 0], this.T * n);
+  /** Y[t, :] += bias [n] for the step's rows; `row`: the bias is row `row` of a [rows, n] tensor (an expert's). */
+  addRow(y: BufView, bias: WeightRef, n: number, row = 0): void {
+    this.elementwise('add_row', y, bias.pieces[0].view, null, { n, aOff: row * n }, this.T * n);
   }
 
   /** Y[t, :] += w[t] · A[t, :] (w: T floats): one expert's output weighted by the router. */
   addScaled(y: BufView, a: BufView, w: BufView, n: number): void {
-    this.elementwise('add_scaled', y, a, w, [n, 0, 0, 0], this.T * n);
+    this.elementwise('add_scaled', y, a, w, { n }, this.T * n);
+  }
+
+  /** Y [T, n] += c · A [T, n]. */
+  axpy(y: BufView, a: BufView, n: number, c: number): void {
+    this.elementwise('axpy', y, a, null, { n, c }, this.T * n);
+  }
+
+  /** Y *= c over the step's T rows of n, or the head's rows (head: true). */
+  scale(y: BufView, n: number, c: number, o: { head?: boolean } = {}): void {
+    this.elementwise('scale', y, null, null, { n, c, head: o.head }, (o.head ? this.headT : this.T) * n);
   }
 
   /** Y = cap · tanh(Y / cap) over headT rows of n. */
   softcap(y: BufView, n: number, cap: number): void {
-    this.elementwise('softcap', y, null, null, [n, 0, 0, 0, cap], this.headT * n);
+    this.elementwise('softcap', y, null, null, { n, c: cap }, this.headT * n);
   }
 
   /** OUT[0] = argmax of row `row` of L [*, n] (ties: lowest index). */
@@ -207,10 +261,12 @@ export class Kernels {
   // ---- plumbing --------------------------------------------------------------------------------
 
   /** a/b null: the entry point does not use that binding ('auto' layouts only hold used bindings). */
-  private elementwise(entry: string, y: BufView, a: BufView | null, b: BufView | null, p: number[], count: number): void {
+  private elementwise(
+    entry: string, y: BufView, a: BufView | null, b: BufView | null,
+    p: { n: number; act?: number; aOff?: number; c?: number; alpha?: number; limit?: number; head?: boolean }, count: number,
+  ): void {
     const pipeline = this.plainPipeline('elementwise', entry);
-    const floats: [number, number][] = p.length > 4 ? [[3, p[4]]] : [];
-    const params = this.params(p.slice(0, 4), ...floats);
+    const params = this.params([p.n, p.act ?? 0, p.aOff ?? 0, 0, 0, 0, p.head ? 1 : 0], [3, p.c ?? 0], [4, p.alpha ?? 0], [5, p.limit ?? 0]);
     const bg = this.bindGroup(pipeline, [a, b, y, params, { buffer: this.step }]);
     const [gx, gy] = grid(Math.ceil(count / 64));
     this.recorder.dispatch(pipeline, bg, gx, gy);
@@ -241,9 +297,9 @@ export class Kernels {
     return p;
   }
 
-  /** Interns a 32-byte parameter block (u32 words; `floats` overrides words with f32 values). */
+  /** Interns a 64-byte parameter block (16 u32 words; `floats` overrides words with f32 values). */
   private params(words: number[], ...floats: [number, number][]): BufView {
-    const data = new ArrayBuffer(32);
+    const data = new ArrayBuffer(PARAM_BYTES);
     const u = new Uint32Array(data);
     const f = new Float32Array(data);
     words.forEach((w, i) => (u[i] = w));
@@ -256,7 +312,7 @@ export class Kernels {
       this.uniformKeys.set(key, slot);
       this.device.queue.writeBuffer(this.uniforms, slot * UNIFORM_SLOT, data);
     }
-    return { buffer: this.uniforms, offset: slot * UNIFORM_SLOT, size: 32 };
+    return { buffer: this.uniforms, offset: slot * UNIFORM_SLOT, size: PARAM_BYTES };
   }
 
   private id(b: GPUBuffer): number {

@@ -7,6 +7,7 @@ import attentionSrc from '../../shaders/attention.wgsl?raw';
 import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
 import samplingSrc from '../../shaders/sampling.wgsl?raw';
 import kvCacheSrc from '../../shaders/kv_cache.wgsl?raw';
+import copySrc from '../../shaders/copy.wgsl?raw';
 import { LayerstreamError } from '../errors.ts';
 import { IQ_GRID_OFFSETS } from './iq-grids.ts';
 
@@ -65,7 +66,7 @@ export function isGpuType(name: string): boolean {
   return name in GPU_TYPES;
 }
 
-const plain = { rmsnorm: rmsnormSrc, rope: ropeSrc, attention: attentionSrc, kv_cache: kvCacheSrc, elementwise: elementwiseSrc, sampling: samplingSrc } as const;
+const plain = { rmsnorm: rmsnormSrc, rope: ropeSrc, attention: attentionSrc, kv_cache: kvCacheSrc, elementwise: elementwiseSrc, sampling: samplingSrc, copy: copySrc } as const;
 const quantized = { matmul: matmulSrc, get_rows: getRowsSrc } as const;
 export type PlainKernel = keyof typeof plain;
 export type QuantKernel = keyof typeof quantized;

@@ -7,8 +7,19 @@ export interface BaseHParams {
   nEmbd: number; // n_embd
   nVocab: number;
   contextLength: number; // n_ctx_train
-  /** K/V row width per position: n_head_kv · head_dim */
+  /** K/V row width per position: n_head_kv · head_dim (MLA: the latent row, kv_lora_rank + n_rot) */
   kvWidth: number;
+  /**
+   * MLA (deepseek2): the K cache holds the compressed latent row and V is read from its first
+   * columns, so there is no V cache (llama.cpp's build_attn_inp_k: a K-only cache). Default false.
+   */
+  kvLatent?: boolean;
+  /**
+   * Floats per token and layer that keys and values take stored per head, as llama.cpp would store
+   * them without MLA's latent cache (the non-absorbed graph): n_head · (qk_nope + qk_rope) for K plus
+   * n_head · v_head for V. Default 2 · kvWidth (an ordinary K and V cache).
+   */
+  kvWidthUncompressed?: number;
   /** the tensor used as output head (output.weight, or token_embd.weight when tied) */
   outputTensor: string;
   /** scale applied to embeddings after lookup (gemma: sqrt(n_embd)) */
@@ -28,6 +39,17 @@ export interface WeightSpec {
   optional?: boolean;
 }
 
+/** Options of ForwardContext.matmul (see Kernels.matmul). */
+export interface MatmulOptions {
+  accumulate?: boolean;
+  head?: boolean;
+  rows?: [number, number];
+  xCol0?: number;
+  xStride?: number;
+  yCol0?: number;
+  yStride?: number;
+}
+
 /**
  * What a forward pass can call. All shapes are [T, width] float32 activations unless stated.
  * Matmuls and weight lookups are async because a streamed weight may have to be uploaded first.
@@ -41,7 +63,10 @@ export interface ForwardContext {
   readonly wantLogits: boolean;
   /** activation buffers, as declared by the architecture's `activations` */
   readonly a: Record<string, BufView>;
-  /** this layer's K / V cache [ctx, kvWidth] in the format kvType (written by Kernels.kvStore) */
+  /**
+   * this layer's K / V cache [ctx, kvWidth] in the format kvType (written by Kernels.kvStore); with
+   * a latent cache (kvLatent) there is one: vCache(l) is kCache(l)
+   */
   kCache(layer: number): BufView;
   vCache(layer: number): BufView;
   readonly kvType: KvCacheType;
@@ -56,8 +81,10 @@ export interface ForwardContext {
   /**
    * y (+)= W · x for weight `name` (rows [r0, r1) of it when `rows` is given: a part of a fused
    * tensor, one expert of a 3-D one), streaming its pieces through the pool when not resident.
+   * Column slices (Kernels.matmul): x columns xCol0.. of rows xStride wide, y columns yCol0.. of
+   * rows yStride wide (MLA's per-head products).
    */
-  matmul(y: BufView, name: string, x: BufView, o?: { accumulate?: boolean; head?: boolean; rows?: [number, number] }): Promise<void>;
+  matmul(y: BufView, name: string, x: BufView, o?: MatmulOptions): Promise<void>;
   /** Submits recorded work and reads `floats` float32 values of `view` back (e.g. router logits). */
   read(view: BufView, floats: number): Promise<Float32Array>;
   /** Writes T per-token weights into slot `slot` of a small GPU buffer and returns its view. */

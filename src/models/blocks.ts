@@ -1,6 +1,6 @@
 import type { BufView } from '../gpu/kernels.ts';
 import type { ActivationSpec, ForwardContext, WeightSpec } from './architecture.ts';
-import type { TransformerHParams } from './hparams.ts';
+import type { Rope, TransformerHParams } from './hparams.ts';
 
 /**
  * Building blocks shared by the decoder architectures: the weights each block reads (in the order
@@ -19,23 +19,28 @@ export function decoderActivations(h: H): ActivationSpec {
 // ---- weights -------------------------------------------------------------------------------------
 
 /**
- * Attention weights of layer l, in the order attention() reads them: q, k (with optional biases),
- * per-head q/k norms, v (or one fused qkv), output.
+ * Attention weights of layer l, in the order attention() reads them: the pre-norm (norm: false for
+ * none), q, k (with optional biases), q/k norms (per head, or 'full' width: olmo2), v (or one fused
+ * qkv), attention sinks, output (+ bias).
  */
-export function attentionWeights(l: number, h: H, o: { fused?: boolean; bias?: boolean; qkNorm?: boolean } = {}): WeightSpec[] {
+export function attentionWeights(l: number, h: H, o: { fused?: boolean; bias?: boolean; qkNorm?: boolean | 'full'; sinks?: boolean; outBias?: boolean; norm?: boolean } = {}): WeightSpec[] {
   const p = `blk.${l}.`;
   const q = h.nHead * h.headDim;
   // llama.cpp treats q/k/v biases as optional for llama-style models and requires them for qwen2
   const optional = !o.bias;
   const proj = (n: 'q' | 'k' | 'v', rows: number): WeightSpec[] =>
     o.fused ? [] : [{ name: `${p}attn_${n}.weight`, unit: l, ne: [h.nEmbd, rows] }, { name: `${p}attn_${n}.bias`, unit: l, ne: [rows], optional }];
-  const w: WeightSpec[] = [{ name: `${p}attn_norm.weight`, unit: l, ne: [h.nEmbd] }];
+  const w: WeightSpec[] = o.norm === false ? [] : [{ name: `${p}attn_norm.weight`, unit: l, ne: [h.nEmbd] }];
   if (o.fused) w.push({ name: `${p}attn_qkv.weight`, unit: l, ne: [h.nEmbd, q + 2 * h.kvWidth] });
   w.push(...proj('q', q), ...proj('k', h.kvWidth));
   if (o.qkNorm) {
-    w.push({ name: `${p}attn_q_norm.weight`, unit: l, ne: [h.headDim] }, { name: `${p}attn_k_norm.weight`, unit: l, ne: [h.headDim] });
+    const full = o.qkNorm === 'full';
+    w.push({ name: `${p}attn_q_norm.weight`, unit: l, ne: [full ? q : h.headDim] }, { name: `${p}attn_k_norm.weight`, unit: l, ne: [full ? h.kvWidth : h.headDim] });
   }
-  w.push(...proj('v', h.kvWidth), { name: `${p}attn_output.weight`, unit: l, ne: [q, h.nEmbd] });
+  w.push(...proj('v', h.kvWidth));
+  if (o.sinks) w.push({ name: `${p}attn_sinks.weight`, unit: l, ne: [h.nHead] });
+  w.push({ name: `${p}attn_output.weight`, unit: l, ne: [q, h.nEmbd] });
+  if (o.outBias) w.push({ name: `${p}attn_output.bias`, unit: l, ne: [h.nEmbd] });
   return w;
 }
 
@@ -49,18 +54,6 @@ export function ffnWeights(l: number, h: H, o: { fused?: boolean } = {}): Weight
   return w;
 }
 
-/** Mixture-of-experts weights of layer l: norm, router, and the 3-D expert tensors. */
-export function moeWeights(l: number, h: H): WeightSpec[] {
-  const p = `blk.${l}.`;
-  return [
-    { name: `${p}ffn_norm.weight`, unit: l, ne: [h.nEmbd] },
-    { name: `${p}ffn_gate_inp.weight`, unit: l, ne: [h.nEmbd, h.nExpert] },
-    { name: `${p}ffn_gate_exps.weight`, unit: l, ne: [h.nEmbd, h.nFF, h.nExpert] },
-    { name: `${p}ffn_up_exps.weight`, unit: l, ne: [h.nEmbd, h.nFF, h.nExpert] },
-    { name: `${p}ffn_down_exps.weight`, unit: l, ne: [h.nFF, h.nEmbd, h.nExpert] },
-  ];
-}
-
 /** Final norm and output head (token_embd when tied), plus Llama-3 RoPE frequency factors. */
 export function headWeights(h: H): WeightSpec[] {
   return [
@@ -72,11 +65,28 @@ export function headWeights(h: H): WeightSpec[] {
 
 // ---- blocks --------------------------------------------------------------------------------------
 
+/** Per-layer choices of attention(): sliding window (0 = full), and the layer's RoPE (null = none). */
+export interface AttentionOptions {
+  window?: number;
+  /** the normalised input [T, n_embd] (default a.xn; olmo2 has no pre-norm and reads a.x) */
+  input?: BufView;
+  /** default: the model's (h.ropeBase, h.ropeFreqScale, h.ropeYarn) */
+  rope?: Rope | null;
+}
+
+/** The model's RoPE (its global layers'). */
+export function modelRope(h: H): Rope {
+  return { base: h.ropeBase, freqScale: h.ropeFreqScale, yarn: h.ropeYarn };
+}
+
 /**
  * att [T, n_head·hd] = causal self-attention of layer l over xn [T, n_embd]; the new tokens' keys
- * and values go to the K/V cache rows pos0.. (llama.cpp build_attn), f32 or q8_0.
+ * and values go to the K/V cache rows pos0.. (llama.cpp build_attn), f32 or q8_0. Optional parts
+ * follow the tensors the file has: q/k/v biases, q/k RMSNorm (per head when the norm is head_dim
+ * wide, qwen3 / gemma3; over the whole q or k when it is that wide, olmo2), attention sinks
+ * (gpt-oss), and the model's query temperature (h.attnTemp).
  */
-export async function attention(f: ForwardContext, h: H, l: number, o: { window?: number } = {}): Promise<void> {
+export async function attention(f: ForwardContext, h: H, l: number, o: AttentionOptions = {}): Promise<void> {
   const { a, k } = f;
   const p = `blk.${l}.`;
   const K = f.kCache(l);
@@ -86,28 +96,35 @@ export async function attention(f: ForwardContext, h: H, l: number, o: { window?
   const fused = f.has(`${p}attn_qkv.weight`); // phi3: one [q | k | v] matrix
   const w = (n: string) => (fused ? `${p}attn_qkv.weight` : `${p}attn_${n}.weight`);
   const rows = (i: number, n: number): [number, number] | undefined => (fused ? [i, i + n] : undefined);
-  const qkNorm = f.has(`${p}attn_q_norm.weight`); // qwen3: RMSNorm per head before RoPE
+  const qkNorm = f.has(`${p}attn_q_norm.weight`); // RMSNorm of q and k before RoPE
   const qRaw = qkNorm ? a.att : a.q; //                              (a.att is free until attention)
   const kRaw = qkNorm ? a.v : a.k; //                                (a.v is free until the v projection)
-  await f.matmul(qRaw, w('q'), a.xn, { rows: rows(0, nq) }); //                        q [T, n_head·hd]
+  const xn = o.input ?? a.xn;
+  await f.matmul(qRaw, w('q'), xn, { rows: rows(0, nq) }); //                        q [T, n_head·hd]
   if (f.has(`${p}attn_q.bias`)) k.addRow(qRaw, await f.vector(`${p}attn_q.bias`), nq);
-  await f.matmul(kRaw, w('k'), a.xn, { rows: rows(nq, nkv) }); //                      k [T, n_kv·hd]
+  await f.matmul(kRaw, w('k'), xn, { rows: rows(nq, nkv) }); //                      k [T, n_kv·hd]
   if (f.has(`${p}attn_k.bias`)) k.addRow(kRaw, await f.vector(`${p}attn_k.bias`), nkv);
   if (qkNorm) {
-    k.rmsNorm(a.q, a.att, await f.vector(`${p}attn_q_norm.weight`), h.headDim, h.eps, { groups: h.nHead });
-    k.rmsNorm(a.k, a.v, await f.vector(`${p}attn_k_norm.weight`), h.headDim, h.eps, { groups: h.nHeadKv });
+    const qn = await f.vector(`${p}attn_q_norm.weight`);
+    const kn = await f.vector(`${p}attn_k_norm.weight`);
+    k.rmsNorm(a.q, a.att, qn, qn.cols, h.eps, { groups: nq / qn.cols });
+    k.rmsNorm(a.k, a.v, kn, kn.cols, h.eps, { groups: nkv / kn.cols });
   }
-  await f.matmul(a.v, w('v'), a.xn, { rows: rows(nq + nkv, nkv) }); //                 v [T, n_kv·hd]
+  await f.matmul(a.v, w('v'), xn, { rows: rows(nq + nkv, nkv) }); //                 v [T, n_kv·hd]
   if (f.has(`${p}attn_v.bias`)) k.addRow(a.v, await f.vector(`${p}attn_v.bias`), nkv);
-  const freqs = await f.optionalVector('rope_freqs.weight', h.nRot / 2);
-  const rope = { headDim: h.headDim, nRot: h.nRot, mode: h.ropeMode, base: h.ropeBase, freqScale: h.ropeFreqScale };
-  k.rope(a.q, freqs, { ...rope, nHeads: h.nHead });
-  k.rope(a.k, freqs, { ...rope, nHeads: h.nHeadKv });
+  const rope = o.rope === undefined ? modelRope(h) : o.rope;
+  if (rope) {
+    const freqs = await f.optionalVector('rope_freqs.weight', h.nRot / 2);
+    const r = { headDim: h.headDim, nRot: h.nRot, mode: h.ropeMode, base: rope.base, freqScale: rope.freqScale, yarn: rope.yarn };
+    k.rope(a.q, freqs, { ...r, nHeads: h.nHead });
+    k.rope(a.k, freqs, { ...r, nHeads: h.nHeadKv });
+  }
   k.kvStore(K, a.k, nkv, f.kvType); //                                      K[pos0+t] = k (f32 or q8_0)
   k.kvStore(V, a.v, nkv, f.kvType); //                                      V[pos0+t] = v
+  const sinks = f.has(`${p}attn_sinks.weight`) ? (await f.vector(`${p}attn_sinks.weight`)).pieces[0].view : undefined;
   k.attention(a.att, a.q, K, V, f.scores, {
     nHead: h.nHead, nHeadKv: h.nHeadKv, headDim: h.headDim, ctx: f.ctx, tMax: f.tMax,
-    scale: h.attnScale, softcap: h.attnSoftcap, window: o.window ?? 0, kvType: f.kvType,
+    scale: h.attnScale, softcap: h.attnSoftcap, window: o.window ?? 0, kvType: f.kvType, sinks, temp: h.attnTemp,
   });
 }
 
@@ -115,64 +132,30 @@ export async function attention(f: ForwardContext, h: H, l: number, o: { window?
  * y (+)= FFN(xn): down(act(gate · xn) ⊙ (up · xn)) with SwiGLU or GeGLU; phi3 stores gate and up
  * as one [gate | up] matrix in ffn_up.
  */
-export async function feedForward(f: ForwardContext, h: H, l: number, y: BufView, o: { accumulate?: boolean } = {}): Promise<void> {
+export async function feedForward(f: ForwardContext, h: H, l: number, y: BufView, o: { accumulate?: boolean; input?: BufView } = {}): Promise<void> {
   const { a, k } = f;
   const p = `blk.${l}.`;
+  const xn = o.input ?? a.xn;
   if (f.has(`${p}ffn_gate.weight`)) {
-    await f.matmul(a.g, `${p}ffn_gate.weight`, a.xn); //                  g [T, n_ff]
-    await f.matmul(a.u, `${p}ffn_up.weight`, a.xn); //                    u [T, n_ff]
+    await f.matmul(a.g, `${p}ffn_gate.weight`, xn); //                    g [T, n_ff]
+    await f.matmul(a.u, `${p}ffn_up.weight`, xn); //                      u [T, n_ff]
   } else {
-    await f.matmul(a.g, `${p}ffn_up.weight`, a.xn, { rows: [0, h.nFF] });
-    await f.matmul(a.u, `${p}ffn_up.weight`, a.xn, { rows: [h.nFF, 2 * h.nFF] });
+    await f.matmul(a.g, `${p}ffn_up.weight`, xn, { rows: [0, h.nFF] });
+    await f.matmul(a.u, `${p}ffn_up.weight`, xn, { rows: [h.nFF, 2 * h.nFF] });
   }
   k.glu(a.h, a.g, a.u, h.nFF, h.ffnAct); //                                h = act(g) ⊙ u
-  await f.matmul(y, `${p}ffn_down.weight`, a.h, o); //                     y [T, n_embd]
+  await f.matmul(y, `${p}ffn_down.weight`, a.h, { accumulate: o.accumulate }); // y [T, n_embd]
 }
 
 /**
- * Per token: softmax over the router logits, the top-k experts, their probabilities renormalized
- * to sum to 1 when `norm` (llama.cpp build_moe_ffn with softmax gating). Returns weights[e][t]
- * (0 where token t does not use expert e). logits: [T, nExpert].
+ * logits [headT, n_vocab] = output · RMSNorm(x) (soft-capped when the model says so), × `scale`
+ * (granite's 1 / logit_scale).
  */
-export function routeTopK(logits: Float32Array, T: number, nExpert: number, k: number, norm: boolean): Float32Array[] {
-  const w = Array.from({ length: nExpert }, () => new Float32Array(T));
-  for (let t = 0; t < T; t++) {
-    const row = logits.subarray(t * nExpert, (t + 1) * nExpert);
-    const mx = Math.max(...row);
-    const p = Array.from(row, (v) => Math.exp(v - mx));
-    const z = p.reduce((s, v) => s + v, 0);
-    const top = p.map((v, e) => [v / z, e]).sort((x, y) => y[0] - x[0] || x[1] - y[1]).slice(0, k);
-    const sum = norm ? top.reduce((s, [v]) => s + v, 0) : 1;
-    for (const [v, e] of top) w[e][t] = v / sum;
-  }
-  return w;
-}
-
-/**
- * x += Σ_e w[e] · expert_e(xn) over the experts the router picks (mixture of experts). The router
- * logits are read back so only the chosen experts run (and, when streamed, are uploaded).
- */
-export async function moeFeedForward(f: ForwardContext, h: H, l: number): Promise<void> {
-  const { a, k } = f;
-  const p = `blk.${l}.`;
-  await f.matmul(a.router, `${p}ffn_gate_inp.weight`, a.xn); //             router [T, n_expert]
-  const weights = routeTopK(await f.read(a.router, f.T * h.nExpert), f.T, h.nExpert, h.nExpertUsed, h.expertWeightsNorm);
-  for (let e = 0; e < h.nExpert; e++) {
-    if (f.sparseExperts && !weights[e].some((v) => v > 0)) continue; // dense baseline: x += 0 · expert_e
-    const ff: [number, number] = [e * h.nFF, (e + 1) * h.nFF];
-    await f.matmul(a.g, `${p}ffn_gate_exps.weight`, a.xn, { rows: ff });
-    await f.matmul(a.u, `${p}ffn_up_exps.weight`, a.xn, { rows: ff });
-    k.glu(a.h, a.g, a.u, h.nFF, h.ffnAct);
-    await f.matmul(a.ffo, `${p}ffn_down_exps.weight`, a.h, { rows: [e * h.nEmbd, (e + 1) * h.nEmbd] });
-    k.addScaled(a.x, a.ffo, f.tokenWeights(e, weights[e]), h.nEmbd); //     x += w_e ⊙ expert_e
-  }
-}
-
-/** logits [headT, n_vocab] = output · RMSNorm(x) (soft-capped when the model says so). */
-export async function outputHead(f: ForwardContext, h: H): Promise<void> {
+export async function outputHead(f: ForwardContext, h: H, o: { scale?: number } = {}): Promise<void> {
   if (!f.wantLogits) return;
   const { a, k } = f;
   k.rmsNorm(a.xn, a.x, await f.vector('output_norm.weight'), h.nEmbd, h.eps);
   await f.matmul(a.logits, h.outputTensor, a.xn, { head: true });
   if (h.finalSoftcap > 0) k.softcap(a.logits, h.nVocab, h.finalSoftcap);
+  if (o.scale !== undefined && o.scale !== 1) k.scale(a.logits, h.nVocab, o.scale, { head: true });
 }

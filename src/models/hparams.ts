@@ -2,6 +2,52 @@ import { LayerstreamError } from '../errors.ts';
 import type { GGUFFile, Metadata } from '../gguf/gguf.ts';
 import type { BaseHParams } from './architecture.ts';
 
+/** YaRN parameters for the rope kernel (llama.cpp cparams yarn_ext_factor, yarn_attn_factor, ggml_rope_yarn_corr_dims). */
+export interface Yarn {
+  extFactor: number;
+  attnFactor: number;
+  /** correction dims [lo, hi] (pair indices where the ramp from extrapolation to interpolation runs) */
+  corr: [number, number];
+}
+
+/** One layer's RoPE: frequency base, linear frequency scale (1 / factor), and YaRN when the model uses it. */
+export interface Rope {
+  base: number;
+  freqScale: number;
+  yarn?: Yarn;
+}
+
+/**
+ * YaRN from the `<arch>.rope.scaling.*` keys (llama-context.cpp llama_context(): ext_factor 1 for
+ * 'yarn', attn_factor from get_mscale with yarn_log_multiplier, the 1 / (1 + 0.1 ln factor) that
+ * cancels rope_yarn's own mscale, × rope.scaling.attn_factor; corr dims from ggml.c
+ * ggml_rope_yarn_corr_dims with beta_fast 32 / beta_slow 1 over original_context_length).
+ * `mscaleLikeAll`: DeepSeek-V2's special case (mscale = mscale_all_dims). Undefined without YaRN
+ * and without an attn_factor.
+ */
+export function readYarn(md: Metadata, arch: string, o: { nRot: number; base: number; freqScale: number; nCtxTrain: number; logMul?: number; mscaleLikeAll?: boolean }): Yarn | undefined {
+  const k = (s: string) => `${arch}.rope.scaling.${s}`;
+  const type = md.string(k('type'), 'linear');
+  let ext = md.number(k('yarn_ext_factor'), -1);
+  if (ext < 0) ext = type === 'yarn' ? 1 : 0;
+  let attn = md.number(k('yarn_attn_factor'), 1);
+  if (ext !== 0) {
+    const factor = 1 / o.freqScale;
+    const mscale = (scale: number, m: number) => (scale <= 1 ? 1 : 0.1 * m * Math.log(scale) + 1);
+    const logMul = o.logMul ?? md.number(k('yarn_log_multiplier'), 0);
+    if (logMul !== 0) attn = mscale(factor, o.mscaleLikeAll && logMul !== 1 ? logMul : 1) / mscale(factor, logMul);
+    else attn = mscale(factor, 1);
+    attn *= 1 / (1 + 0.1 * Math.log(factor));
+  }
+  attn *= md.number(k('attn_factor'), 1);
+  if (ext === 0 && attn === 1) return undefined;
+  const nCtxOrig = md.number(k('original_context_length'), o.nCtxTrain);
+  const corrDim = (beta: number) => (o.nRot * Math.log(nCtxOrig / (beta * 2 * Math.PI))) / (2 * Math.log(o.base));
+  const lo = Math.max(0, Math.floor(corrDim(md.number(k('yarn_beta_fast'), 32))));
+  const hi = Math.min(o.nRot - 1, Math.ceil(corrDim(md.number(k('yarn_beta_slow'), 1))));
+  return { extFactor: ext, attnFactor: attn, corr: [lo, hi] };
+}
+
 /**
  * Hyperparameters of a decoder-only transformer, read from `<arch>.*` GGUF keys with llama.cpp's
  * defaults (llama-model.cpp load_hparams). Per-architecture knobs are set by the arch modules.
@@ -17,6 +63,8 @@ export interface TransformerHParams extends BaseHParams {
   eps: number;
   ropeBase: number;
   ropeFreqScale: number;
+  /** YaRN for the (global) layers, when the model uses it */
+  ropeYarn?: Yarn;
   /** 0: adjacent pairs (llama); 2: NEOX halves (qwen2, qwen3, phi3, gemma2) */
   ropeMode: 0 | 2;
   /** experts chosen per token, and whether their weights are renormalized to sum to 1 */
@@ -27,7 +75,9 @@ export interface TransformerHParams extends BaseHParams {
   attnSoftcap: number;
   finalSoftcap: number;
   slidingWindow: number;
-  ffnAct: 'silu' | 'gelu';
+  /** query temperature 1 + scale · ln(⌊pos / floor⌋ + 1) (mistral3, llama4), or none */
+  attnTemp?: { scale: number; floor: number };
+  ffnAct: 'silu' | 'gelu' | 'swiglu_oai';
 }
 
 /** Reads the common keys. Throws LayerstreamError('malformed') naming a missing or inconsistent key. */
@@ -47,24 +97,29 @@ export function readTransformerHParams(md: Metadata, gguf: GGUFFile, arch: strin
     throw new LayerstreamError('malformed', `${k('expert_used_count')} is ${nExpertUsed}, must be between 1 and ${k('expert_count')} ${nExpert}`);
   }
   const nVocab = gguf.tensorByName.get('token_embd.weight')?.ne[1] ?? md.strings('tokenizer.ggml.tokens')?.length ?? 0;
-  const scaling = md.string(k('rope.scaling.type'), 'none');
+  const scaling = md.string(k('rope.scaling.type'), 'linear'); // llama.cpp's default
   const factor = md.number(k('rope.scaling.factor'), 1);
+  const ropeFreqScale = (scaling === 'linear' || scaling === 'yarn') && factor > 0 ? 1 / factor : 1;
+  const nRot = md.number(k('rope.dimension_count'), headDim);
+  const ropeBase = md.number(k('rope.freq_base'), 10000);
+  const contextLength = md.number(k('context_length'));
   const nLayers = md.number(k('block_count'));
   if (!(nLayers > 0)) throw new LayerstreamError('malformed', `${k('block_count')} is ${nLayers}`);
   return {
     nLayers,
     nEmbd,
     nVocab,
-    contextLength: md.number(k('context_length')),
+    contextLength,
     nHead,
     nHeadKv,
     headDim,
     kvWidth: nHeadKv * headDim,
     nFF: md.number(k(nExpert > 0 && md.has(k('expert_feed_forward_length')) ? 'expert_feed_forward_length' : 'feed_forward_length')),
-    nRot: md.number(k('rope.dimension_count'), headDim),
+    nRot,
     eps: md.number(k('attention.layer_norm_rms_epsilon'), 1e-5),
-    ropeBase: md.number(k('rope.freq_base'), 10000),
-    ropeFreqScale: scaling === 'linear' && factor > 0 ? 1 / factor : 1,
+    ropeBase,
+    ropeFreqScale,
+    ropeYarn: readYarn(md, arch, { nRot, base: ropeBase, freqScale: ropeFreqScale, nCtxTrain: contextLength }),
     ropeMode,
     outputTensor: gguf.tensorByName.has('output.weight') ? 'output.weight' : 'token_embd.weight',
     embedScale: 1,
@@ -77,4 +132,22 @@ export function readTransformerHParams(md: Metadata, gguf: GGUFFile, arch: strin
     slidingWindow: 0,
     ffnAct: 'silu',
   };
+}
+
+/**
+ * Which layers use sliding-window attention: `<arch>.attention.sliding_window_pattern` is a period n
+ * (layer il slides when il % n < n − 1: llama-hparams.cpp set_swa_pattern) or one bool per layer;
+ * `period` is the architecture's default. No layer slides without a window.
+ */
+export function slidingLayers(md: Metadata, arch: string, nLayers: number, window: number, period: number): boolean[] {
+  const key = `${arch}.attention.sliding_window_pattern`;
+  const raw = md.raw(key);
+  if (window <= 0) return Array<boolean>(nLayers).fill(false);
+  if (raw !== undefined && typeof raw === 'object' && 'length' in raw) {
+    const a = raw as ArrayLike<unknown>;
+    if (a.length !== nLayers) throw new LayerstreamError('malformed', `${key} has ${a.length} entries for ${nLayers} layers`);
+    return Array.from(a, (v) => v === true || v === 1);
+  }
+  const n = md.number(key, period);
+  return Array.from({ length: nLayers }, (_, il) => n === 0 || il % n < n - 1);
 }

@@ -12,5 +12,5 @@ export const phi3: Architecture<TransformerHParams> = {
   hparams: (md, gguf) => ({ ...readTransformerHParams(md, gguf, 'phi3', 2), slidingWindow: md.number('phi3.attention.sliding_window', 0) }),
   weights: (h) => [...Array.from({ length: h.nLayers }, (_, l) => [...attentionWeights(l, h, { fused: true }), ...ffnWeights(l, h, { fused: true })]).flat(), ...headWeights(h)],
   activations: decoderActivations,
-  forward: (f, h) => decoderForward(f, h, h.slidingWindow),
+  forward: (f, h) => decoderForward(f, h, () => ({ window: h.slidingWindow })),
 };

@@ -9,6 +9,15 @@ export function formatBytesOf(loaded: number, total: number): string {
   return total > 0 ? `${formatBytes(loaded)} / ${formatBytes(total)}` : formatBytes(loaded);
 }
 
+/**
+ * The K/V cache per token (EngineStats.kvCacheBytesPerToken) and, when a latent cache (MLA) makes
+ * it smaller, what keys and values would take stored per head (kvCacheBytesPerTokenUncompressed):
+ * "4.50 KiB (10.0 KiB without MLA)"; otherwise just the bytes.
+ */
+export function formatKvPerToken(perToken: number, uncompressed: number): string {
+  return uncompressed > perToken ? `${formatBytes(perToken)} (${formatBytes(uncompressed)} without MLA)` : formatBytes(perToken);
+}
+
 /** Tokens per second with sensible precision; 0 or non-finite → "–". */
 export function formatRate(tokensPerSecond: number | null | undefined): string {
   if (tokensPerSecond == null || !Number.isFinite(tokensPerSecond) || tokensPerSecond <= 0) return '–';

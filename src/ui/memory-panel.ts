@@ -3,7 +3,7 @@ import { customElement, property } from 'lit/decorators.js';
 import type { CachedModel, EngineStats, StorageEstimate } from '../api.ts';
 import { CACHE_SCHEME } from '../index.ts';
 import { baseStyles } from './styles.ts';
-import { formatBytes, formatBytesOf, formatCount, formatPercent, formatRate } from './format.ts';
+import { formatBytes, formatBytesOf, formatCount, formatKvPerToken, formatPercent, formatRate } from './format.ts';
 
 /** Where the loaded model's bytes live below the GPU: the browser's storage (OPFS) and the server. */
 export interface StorageTier {
@@ -291,6 +291,9 @@ export class LsMemoryPanel extends LitElement {
         <dl>
           <div title="what the budget leaves for weights after the K/V cache and scratch"><dt>Weights / room</dt><dd class="num">${formatBytes(s.weightBytesOnGpu)} / ${formatBytes(s.weightBudgetBytes)}</dd></div>
           <div><dt>Context</dt><dd class="num">${formatCount(s.contextTokens)} / ${formatCount(s.contextLength)} tokens</dd></div>
+          <div title="K/V cache bytes one token takes, all layers; with multi-head latent attention (MLA) one latent row per layer, against keys and values stored per head">
+            <dt>K/V per token</dt><dd class="num" data-testid="mem-kv-per-token">${formatKvPerToken(s.kvCacheBytesPerToken, s.kvCacheBytesPerTokenUncompressed)}</dd>
+          </div>
         </dl>
         ${this.layers(s)}
         ${this.storage ? this.storageTier(this.storage) : ''}
