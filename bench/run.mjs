@@ -12,7 +12,7 @@
 //   ram      the 25 % budget with the RAM tier on (ramBudgetBytes ≥ the streamed bytes) vs off
 //   upload   the 25 % budget with uploadMethod 'writeBuffer' (queue.writeBuffer from host chunks)
 //            vs 'mapped' (reads into mapped MAP_WRITE staging buffers + copyBufferToBuffer)
-//   moe      synth-moe-Q4_K_M at a third of its file, expertStreaming on vs off (and resident)
+//   moe      each MoE model (MOE_MODELS) at a third of its file, expertStreaming on vs off (and resident)
 //   kv       kvCacheType 'q8_0' vs 'f32': logit rows' relative L2 error and decode tok/s on
 //            stories260K and synth-llama-Q8_0 (tokens: ../shared/reference/<model>.f64.json)
 //   peer     wllama (bench/lib/wllama.mjs) on the generated model and synth-llama-Q8_0, next to our
@@ -60,7 +60,8 @@ const RESIDENT_HEADROOM = 64 * MiB;
 const RAM_TIER_BYTES = 1.5 * 1024 * MiB;
 const KV_MODELS = ['stories260K', 'synth-llama-Q8_0'];
 const PEER_SHARED_MODEL = 'synth-llama-Q8_0';
-const MOE_MODEL = 'synth-moe-Q4_K_M';
+/** Mixture-of-experts models of the `moe` suite: Mixtral-style, Qwen3-MoE, gpt-oss (MXFP4 experts), DeepSeek (MLA, shared expert). */
+const MOE_MODELS = ['synth-moe-Q4_K_M', 'synth-qwen3moe-Q4_K_M', 'synth-gpt-oss-MXFP4', 'synth-deepseek2-Q4_K_M'];
 /** Load errors that mean "this engine can't run this file (yet)", not "the engine broke". */
 const UNLOADABLE = new Set(['unsupported_architecture', 'unsupported_tensor_type', 'budget_too_small']);
 
@@ -208,11 +209,13 @@ function planRuns(opts, gen) {
     ours('upload', gen, '25 %, mapped', { uploadMethod: 'mapped' }, { ref: genRef, budgetPct: 25, ...frac(0.25) });
   }
   if (opts.suites.includes('moe')) {
-    const m = sharedModel(MOE_MODEL);
-    const ref = `${m.file}:resident`;
-    ours('moe', m, 'resident', resident(m), { ref, isReference: true });
-    ours('moe', m, '1/3, expert streaming on', { expertStreaming: true }, { ref, ...frac(1 / 3) });
-    ours('moe', m, '1/3, expert streaming off', { expertStreaming: false }, { ref, ...frac(1 / 3) });
+    for (const name of MOE_MODELS) {
+      const m = sharedModel(name);
+      const ref = `${m.file}:resident`;
+      ours('moe', m, 'resident', resident(m), { ref, isReference: true });
+      ours('moe', m, '1/3, expert streaming on', { expertStreaming: true }, { ref, ...frac(1 / 3) });
+      ours('moe', m, '1/3, expert streaming off', { expertStreaming: false }, { ref, ...frac(1 / 3) });
+    }
   }
   if (opts.suites.includes('kv')) {
     for (const name of KV_MODELS) {

@@ -92,10 +92,10 @@ test('unsupported tensor type is refused at load, naming type and tensor', async
   expect(e).toMatchObject({ code: 'unsupported_tensor_type' });
   expect(e!.message).toContain('I32');
   expect(e!.message).toContain('blk.1.ffn_up.weight');
-  // Q8_0 → IQ2_XXS (a 256-block i-quant, smaller, so the data still fits the file)
-  const iq = await loadError(page, { blobOf: `${SHARED_URL}/models/synth-llama-Q8_0.gguf`, edits: [{ tensorType: 'blk.2.attn_q.weight', type: 16 }] });
+  // Q8_0 → Q1_0 (ggml's 1-bit type of 2026, no kernel yet; smaller, so the data still fits the file)
+  const iq = await loadError(page, { blobOf: `${SHARED_URL}/models/synth-llama-Q8_0.gguf`, edits: [{ tensorType: 'blk.2.attn_q.weight', type: 41 }] });
   expect(iq).toMatchObject({ code: 'unsupported_tensor_type' });
-  expect(iq!.message).toContain('IQ2_XXS');
+  expect(iq!.message).toContain('Q1_0');
   expect(iq!.message).toContain('blk.2.attn_q.weight');
 });
 

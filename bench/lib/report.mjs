@@ -226,25 +226,32 @@ function uploadSection(records) {
 }
 
 function moeSection(records) {
-  const rs = records.filter((r) => r.suite === 'moe');
-  if (!rs.length) return '';
-  const cols = ['run', 'GPU budget', 'resident/streamed layers', 'expert cache slots', 'expert cache hits/misses', 'uploaded/token', 'prefill tok/s', 'decode tok/s', 'peak PSS', 'same tokens'];
-  const rows = rs.map((r) => {
-    if (r.status !== 'ok') return [r.label, ...failedCells(r, cols.length - 1)];
-    return [
-      r.label,
-      formatBytes(r.gpuBudgetBytes),
-      layers(r),
-      r.expertCacheSlots ?? '–',
-      `${r.expertCacheHits ?? '–'}/${r.expertCacheMisses ?? '–'}`,
-      formatBytes(r.bytesUploadedLastToken),
-      formatRate(r.prefillTokensPerSecond),
-      formatRate(r.decodeTokensPerSecond),
-      peakPss(r),
-      r.label === 'resident' ? 'reference' : yesNo(r.sameTokensAsReference),
-    ];
+  const all = records.filter((r) => r.suite === 'moe');
+  if (!all.length) return '';
+  const cols = ['run', 'GPU budget', 'resident/streamed layers', 'expert cache slots', 'expert cache hits/misses', 'hit rate', 'uploaded/token', 'prefill tok/s', 'decode tok/s', 'peak PSS', 'same tokens'];
+  const models = [...new Set(all.map((r) => r.model))];
+  const sections = models.map((model) => {
+    const rs = all.filter((r) => r.model === model);
+    const rows = rs.map((r) => {
+      if (r.status !== 'ok') return [r.label, ...failedCells(r, cols.length - 1)];
+      const lookups = (r.expertCacheHits ?? 0) + (r.expertCacheMisses ?? 0);
+      return [
+        r.label,
+        formatBytes(r.gpuBudgetBytes),
+        layers(r),
+        r.expertCacheSlots ?? '–',
+        `${r.expertCacheHits ?? '–'}/${r.expertCacheMisses ?? '–'}`,
+        lookups ? `${((100 * r.expertCacheHits) / lookups).toFixed(0)} %` : '–',
+        formatBytes(r.bytesUploadedLastToken),
+        formatRate(r.prefillTokensPerSecond),
+        formatRate(r.decodeTokensPerSecond),
+        peakPss(r),
+        r.label === 'resident' ? 'reference' : yesNo(r.sameTokensAsReference),
+      ];
+    });
+    return `### ${model} (${formatBytes(rs[0].fileBytes)})\n\n${table(cols, rows)}\n`;
   });
-  return `## Mixture of experts — ${rs[0].model} (${formatBytes(rs[0].fileBytes)})\n\nExpert streaming on: a token uploads only the experts its router picks (through an LRU expert cache); off: every expert of a streamed layer is uploaded and run. Hits/misses are counted during the measured generate.\n\n${table(cols, rows)}\n`;
+  return `## Mixture of experts\n\nExpert streaming on: a token uploads only the experts its router picks (through an LRU expert cache; shared experts are always used); off: every expert of a streamed layer is uploaded and run. Hits/misses are counted during the measured generate.\n\n${sections.join('\n')}`;
 }
 
 function kvSection(records) {

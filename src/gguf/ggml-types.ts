@@ -48,6 +48,8 @@ export const GGML_TYPES: readonly GGMLTypeInfo[] = [
   T('TQ2_0', 35, 256, 66),
   T('MXFP4', 39, 32, 17),
   T('NVFP4', 40, 64, 36),
+  T('Q1_0', 41, 128, 18),
+  T('Q2_0', 42, 64, 18),
 ];
 
 const byId = new Map(GGML_TYPES.map((t) => [t.id, t]));

@@ -44,10 +44,10 @@ export function attentionWeights(l: number, h: H, o: { fused?: boolean; bias?: b
   return w;
 }
 
-/** Feed-forward weights of layer l: norm, gate and up (or phi3's fused [gate | up]), down. */
-export function ffnWeights(l: number, h: H, o: { fused?: boolean } = {}): WeightSpec[] {
+/** Feed-forward weights of layer l: norm (norm: false for none), gate and up (or phi3's fused [gate | up]), down. */
+export function ffnWeights(l: number, h: H, o: { fused?: boolean; norm?: boolean } = {}): WeightSpec[] {
   const p = `blk.${l}.`;
-  const w: WeightSpec[] = [{ name: `${p}ffn_norm.weight`, unit: l, ne: [h.nEmbd] }];
+  const w: WeightSpec[] = o.norm === false ? [] : [{ name: `${p}ffn_norm.weight`, unit: l, ne: [h.nEmbd] }];
   if (o.fused) w.push({ name: `${p}ffn_up.weight`, unit: l, ne: [h.nEmbd, 2 * h.nFF] });
   else w.push({ name: `${p}ffn_gate.weight`, unit: l, ne: [h.nEmbd, h.nFF] }, { name: `${p}ffn_up.weight`, unit: l, ne: [h.nEmbd, h.nFF] });
   w.push({ name: `${p}ffn_down.weight`, unit: l, ne: [h.nFF, h.nEmbd] });

@@ -1,5 +1,5 @@
 import type { Architecture, WeightSpec } from './architecture.ts';
-import { attention, attentionWeights, decoderActivations, feedForward, headWeights, outputHead } from './blocks.ts';
+import { attention, attentionWeights, decoderActivations, feedForward, ffnWeights, headWeights, outputHead } from './blocks.ts';
 import { readTransformerHParams, type TransformerHParams } from './hparams.ts';
 
 /**
@@ -14,9 +14,7 @@ export const olmo2: Architecture<TransformerHParams> = {
     ...Array.from({ length: h.nLayers }, (_, l): WeightSpec[] => [
       ...attentionWeights(l, h, { qkNorm: 'full', norm: false }),
       { name: `blk.${l}.post_attention_norm.weight`, unit: l, ne: [h.nEmbd] },
-      { name: `blk.${l}.ffn_gate.weight`, unit: l, ne: [h.nEmbd, h.nFF] },
-      { name: `blk.${l}.ffn_up.weight`, unit: l, ne: [h.nEmbd, h.nFF] },
-      { name: `blk.${l}.ffn_down.weight`, unit: l, ne: [h.nFF, h.nEmbd] },
+      ...ffnWeights(l, h, { norm: false }),
       { name: `blk.${l}.post_ffw_norm.weight`, unit: l, ne: [h.nEmbd] },
     ]).flat(),
     ...headWeights(h),
