@@ -13,6 +13,7 @@
 //   upload   the 25 % budget with uploadMethod 'writeBuffer' (queue.writeBuffer from host chunks)
 //            vs 'mapped' (reads into mapped MAP_WRITE staging buffers + copyBufferToBuffer)
 //   moe      each MoE model (MOE_MODELS) at a third of its file, expertStreaming on vs off (and resident)
+//   recurrent  qwen35 / qwen35moe resident and at a third: tok/s, recurrent state vs a full-attention K/V cache at 4K / 32K
 //   kv       kvCacheType 'q8_0' vs 'f32': logit rows' relative L2 error and decode tok/s on
 //            stories260K and synth-llama-Q8_0 (tokens: ../shared/reference/<model>.f64.json)
 //   peer     wllama (bench/lib/wllama.mjs) on the generated model and synth-llama-Q8_0, next to our
@@ -20,7 +21,7 @@
 //   shared   (only with --only shared) every model in ../shared/models, default budget and a
 //            third of the file — the benchmark's earlier mode; positional arguments filter names
 //
-//   node bench/run.mjs [--quick] [--only budgets,layers,ram,upload,moe,kv,peer,shared] [--tokens 8 (quick: 16)] [--warmup 2]
+//   node bench/run.mjs [--quick] [--only budgets,layers,ram,upload,moe,recurrent,kv,peer,shared] [--tokens 8 (quick: 16)] [--warmup 2]
 //                      [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [--report-only]
 //                      [shared-model-filter ...]
 //   npm run bench -- --quick
@@ -50,7 +51,7 @@ const SHARED = path.resolve(ROOT, '../shared');
 const OUT_DIR = path.join(ROOT, 'bench');
 const GEN_DIR = path.join(ROOT, '.test-models/bench'); // gitignored; served as /generated/bench/
 const MiB = 1024 ** 2;
-const DEFAULT_SUITES = ['budgets', 'layers', 'ram', 'upload', 'moe', 'kv', 'peer'];
+const DEFAULT_SUITES = ['budgets', 'layers', 'ram', 'upload', 'moe', 'recurrent', 'kv', 'peer'];
 const ALL_SUITES = [...DEFAULT_SUITES, 'shared'];
 /** K/V cache length for every run: small, so the budget is nearly all weights. */
 const CONTEXT = 256;
@@ -62,6 +63,8 @@ const KV_MODELS = ['stories260K', 'synth-llama-Q8_0'];
 const PEER_SHARED_MODEL = 'synth-llama-Q8_0';
 /** Mixture-of-experts models of the `moe` suite: Mixtral-style, Qwen3-MoE, gpt-oss (MXFP4 experts), DeepSeek (MLA, shared expert). */
 const MOE_MODELS = ['synth-moe-Q4_K_M', 'synth-qwen3moe-Q4_K_M', 'synth-gpt-oss-MXFP4', 'synth-deepseek2-Q4_K_M'];
+/** Hybrid recurrent models of the `recurrent` suite (Gated DeltaNet + attention: qwen35, qwen35moe). */
+const RECURRENT_MODELS = ['synth-qwen35-Q4_K_M', 'synth-qwen35moe-Q4_K_M'];
 /** Load errors that mean "this engine can't run this file (yet)", not "the engine broke". */
 const UNLOADABLE = new Set(['unsupported_architecture', 'unsupported_tensor_type', 'budget_too_small']);
 
@@ -215,6 +218,14 @@ function planRuns(opts, gen) {
       ours('moe', m, 'resident', resident(m), { ref, isReference: true });
       ours('moe', m, '1/3, expert streaming on', { expertStreaming: true }, { ref, ...frac(1 / 3) });
       ours('moe', m, '1/3, expert streaming off', { expertStreaming: false }, { ref, ...frac(1 / 3) });
+    }
+  }
+  if (opts.suites.includes('recurrent')) {
+    for (const name of RECURRENT_MODELS) {
+      const m = sharedModel(name);
+      const ref = `${m.file}:resident`;
+      ours('recurrent', m, 'resident', resident(m), { ref, isReference: true });
+      ours('recurrent', m, '1/3', {}, { ref, ...frac(1 / 3) });
     }
   }
   if (opts.suites.includes('kv')) {
@@ -439,6 +450,11 @@ function oursRecord(spec, res, memory, wallMs) {
     weightBytesOnGpu: s.weightBytesOnGpu,
     kvCacheBytes: s.kvCacheBytes,
     kvCacheType: s.kvCacheType,
+    kvCacheLayers: s.kvCacheLayers,
+    kvCacheBytesPerToken: s.kvCacheBytesPerToken,
+    kvCacheBytesPerTokenUncompressed: s.kvCacheBytesPerTokenUncompressed,
+    recurrentStateBytes: s.recurrentStateBytes,
+    stateSnapshotBytes: s.stateSnapshotBytes,
     scratchBytes: s.scratchBytes,
     layersResident: s.layersResident,
     layersStreamed: s.layersStreamed,
@@ -624,7 +640,7 @@ async function main() {
   const opts = parseCli(process.argv.slice(2));
   if (opts.help) {
     console.log(
-      'usage: node bench/run.mjs [--quick] [--only budgets,layers,ram,upload,moe,kv,peer,shared] [--tokens N (8; quick: 16)] [--warmup N=2]\n' +
+      'usage: node bench/run.mjs [--quick] [--only budgets,layers,ram,upload,moe,recurrent,kv,peer,shared] [--tokens N (8; quick: 16)] [--warmup N=2]\n' +
         '                          [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [--report-only] [shared-model-filter ...]',
     );
     return 0;

@@ -2,7 +2,7 @@
 // Dispatch: (ceil(T * n / 64 / rows_per_dim), ...) as 2-D when large.
 
 struct Step { n_tokens: u32, pos0: u32, head_row0: u32, head_tokens: u32 }
-// act 0: SiLU, 1: GELU (tanh), 2: gpt-oss's clamped SwiGLU (alpha, limit); c: the soft-cap or scale;
+// act 0: SiLU, 1: GELU (tanh), 2: gpt-oss's clamped SwiGLU (alpha, limit), 3: sigmoid; c: the soft-cap or scale;
 // a_off: first element of A (add_row: a bias row inside a [rows, n] tensor); head: rows are the head's.
 struct Params { n: u32, act: u32, a_off: u32, c: f32, alpha: f32, limit: f32, head: u32, _p: u32 }
 
@@ -16,6 +16,9 @@ fn act(x: f32) -> f32 {
   if (P.act == 1u) {
     // ggml_gelu (tanh approximation)
     return 0.5 * x * (1.0 + tanh(0.7978845608028654 * x * (1.0 + 0.044715 * x * x)));
+  }
+  if (P.act == 3u) {
+    return 1.0 / (1.0 + exp(-x)); // ggml_sigmoid
   }
   return x / (1.0 + exp(-x)); // ggml_silu
 }
@@ -71,10 +74,22 @@ fn axpy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   Y[i] = Y[i] + P.c * A[i];
 }
 
-// Y[t, :] += B[t] · A[t, :]: a mixture-of-experts expert's output, weighted per token by the router.
+// Y[t, :] += B[t] · A[t, :]: a mixture-of-experts expert's output, weighted per token by the router;
+// act 3: by sigmoid(B[t]) (qwen35moe's gated shared expert, ffn_gate_inp_shexp).
 @compute @workgroup_size(64)
 fn add_scaled(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
   if (i >= S.n_tokens * P.n) { return; }
-  Y[i] = Y[i] + B[i / P.n] * A[i];
+  var w = B[i / P.n];
+  if (P.act == 3u) { w = act(w); }
+  Y[i] = Y[i] + w * A[i];
+}
+
+// Y = act(A) * Y in place, elements of [T, n] (act 3 sigmoid: qwen35's attention output gate;
+// act 0 SiLU: the gated RMSNorm of its DeltaNet layers, norm(o) · silu(z)).
+@compute @workgroup_size(64)
+fn gate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= S.n_tokens * P.n) { return; }
+  Y[i] = act(A[i]) * Y[i];
 }

@@ -6,6 +6,11 @@
 // and the rotation is scaled by mscale = attn_factor (× (1 + 0.1 ln(1/freq_scale)) with YaRN).
 // Formulas: ggml-cpu ops.cpp rope_yarn / rope_yarn_ramp; corr_lo/hi from ggml_rope_yarn_corr_dims
 // (computed on the CPU). mode 0 (llama, "NORM"): pairs (2i, 2i+1); mode 2 (NEOX): pairs (i, i + n_rot/2).
+// mode 40 (GGML_ROPE_TYPE_IMROPE, Qwen3-VL / Qwen3.5 interleaved multi-section RoPE; ggml-cpu ops.cpp
+// ggml_mrope_cache_init with is_imrope): NEOX pairs, and pair i takes the position of section
+// (i % sum(sections)) % 3 (t, h, w) while that section lasts, else the 4th (e). For text every t/h/w
+// position is the token's and e is 0 (llama-graph.cpp llm_graph_input_pos::set_input), so pairs in
+// the e section are not rotated (theta 0); the frequency index i is the plain one (not reset per section).
 // Dims outside the rotated span are untouched. One thread per (token, head, pair).
 // Dispatch: (ceil(T * n_heads * n_rot/2 / 64)).
 
@@ -14,6 +19,7 @@ struct Params {
   n_heads: u32, head_dim: u32, n_rot: u32, mode: u32,
   base: f32, freq_scale: f32, rot_off: u32, _p0: u32,
   ext_factor: f32, attn_factor: f32, corr_lo: f32, corr_hi: f32,
+  sect0: u32, sect1: u32, sect2: u32, sect3: u32, // mode 40: pairs per section (t, h, w, e)
 }
 
 @group(0) @binding(0) var<storage, read_write> X: array<f32>;
@@ -51,7 +57,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = idx % half;
   let h = (idx / half) % P.n_heads;
   let t = idx / (half * P.n_heads);
-  let pos = S.pos0 + t;
+  var pos = S.pos0 + t;
+  if (P.mode == 40u) {
+    let sector = i % (P.sect0 + P.sect1 + P.sect2 + P.sect3);
+    let thw = (sector % 3u == 1u && sector < 3u * P.sect1) || (sector % 3u == 2u && sector < 3u * P.sect2) || (sector % 3u == 0u && sector < 3u * P.sect0);
+    if (!thw) { pos = 0u; }
+  }
   let extrap = f32(pos) * pow(P.base, -2.0 * f32(i) / f32(P.n_rot)) / FF[i];
   var theta = P.freq_scale * extrap;
   var mscale = P.attn_factor;
@@ -67,7 +78,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let base = (t * P.n_heads + h) * P.head_dim + P.rot_off;
   var a = base + 2u * i;
   var b = a + 1u;
-  if (P.mode == 2u) { a = base + i; b = a + half; }
+  if (P.mode == 2u || P.mode == 40u) { a = base + i; b = a + half; }
   let x0 = X[a];
   let x1 = X[b];
   X[a] = x0 * c - x1 * s;

@@ -41,6 +41,15 @@ export interface EngineOptions {
    * copyBufferToBuffer). `npm run bench` compares them.
    */
   uploadMethod?: 'writeBuffer' | 'mapped';
+  /**
+   * Models with recurrent state (qwen35's Gated DeltaNet layers): how many copies of every layer's
+   * state the engine keeps on the GPU (taken at the end of each prompt but its last token and at the
+   * end of each generate call), so a follow-up, regenerated or edited prompt resumes from the latest
+   * one at or before its common prefix with what was processed, instead of from the start (a
+   * recurrent state cannot be rolled back to an earlier position as a K/V cache can). Counted in the
+   * GPU budget. Default 4; 0 = none.
+   */
+  stateSnapshots?: number;
   /** Called during load. `phase` is e.g. 'header', 'plan', 'upload', 'ready'. */
   onProgress?: (p: LoadProgress) => void;
 }
@@ -81,6 +90,8 @@ export interface EngineStats {
    */
   kvCacheBytes: number;
   kvCacheType: 'f32' | 'q8_0';
+  /** Layers that have a K/V cache (all of them, but for hybrid models only the attention layers). */
+  kvCacheLayers: number;
   /**
    * Bytes one token's keys and values take in the K/V cache, all layers, in its format: 2 × layers ×
    * kv row; with MLA's latent cache, layers × one latent row (kv_lora_rank + n_rot values).
@@ -92,6 +103,16 @@ export interface EngineStats {
    * n_head · v_head) values. Equal to kvCacheBytesPerToken for models without a latent cache.
    */
   kvCacheBytesPerTokenUncompressed: number;
+  /**
+   * Models with recurrent layers (qwen35's Gated DeltaNet): GPU bytes of every layer's conv state
+   * and delta-rule state (llama.cpp's per-sequence recurrent memory), fixed at load — it does not
+   * grow with the context. 0 for other models.
+   */
+  recurrentStateBytes: number;
+  /** GPU bytes of the state snapshots (EngineOptions.stateSnapshots × recurrentStateBytes), allocated at load */
+  stateSnapshotBytes: number;
+  /** snapshots holding a state now, and the token positions they were taken at */
+  stateSnapshotPositions: number[];
   /**
    * profileLayers: GPU milliseconds of each layer's compute passes in the last forward pass, from
    * timestamp queries (empty when off or when the adapter has no 'timestamp-query'), and the head's.

@@ -33,6 +33,8 @@ const MODELS: { ref: string; file: string }[] = [
   { ref: 'synth-olmo2-Q4_K_M', file: 'synth-olmo2-Q4_K_M.gguf' },
   { ref: 'synth-granite-Q4_K_M', file: 'synth-granite-Q4_K_M.gguf' },
   { ref: 'synth-deepseek2-Q4_K_M', file: 'synth-deepseek2-Q4_K_M.gguf' }, // MLA (latent K/V cache) + DeepSeek MoE
+  { ref: 'synth-qwen35-Q4_K_M', file: 'synth-qwen35-Q4_K_M.gguf' }, // Gated DeltaNet (recurrent state) + gated attention, imrope
+  { ref: 'synth-qwen35moe-Q4_K_M', file: 'synth-qwen35moe-Q4_K_M.gguf' }, // the same over a MoE with a sigmoid-gated shared expert
 ];
 const hasLlamaCpp = (ref: string) => existsSync(new URL(`../../shared/reference/${ref}.llamacpp.json`, import.meta.url));
 

@@ -21,13 +21,17 @@ test.beforeEach(async ({ page }) => openHarness(page));
 // discrete jump, not accumulated error. synth-deepseek2 (MLA's latent cache, one 288-wide row = 256
 // latent + 32 rope dims = 9 q8_0 blocks per layer): measured 2.7–4.4 % on 7 rows; on row 5 layer 3's
 // sigmoid router swaps expert 4 for 9 (31 %), which only that row sees (the last layer's MoE output
-// feeds no later K/V).
+// feeds no later K/V). synth-qwen35 / synth-qwen35moe: the q8_0 cache applies to their attention layers
+// only (3 and 7; 1 and 3 — the Gated DeltaNet layers keep their f32 recurrent state): measured 0.28–0.60 %
+// (qwen35) and 1.0–2.9 % (qwen35moe) on 7 / 6 of the 8 rows; qwen35moe's rows 0 and 2 jump to 14.5 % and
+// 8.1 %, discrete jumps as of a softmax router near a tie picking another expert (routerFlips: 2).
 const MODELS: { model: string; bound?: number; routerFlips?: number }[] = [
   { model: 'stories260K' }, { model: 'synth-llama-Q8_0' }, { model: 'synth-qwen2-Q4_K_M' },
   { model: 'synth-deepseek2-Q4_K_M', routerFlips: 1 },
   { model: 'synth-gemma3-Q4_K_M', bound: 0.1 }, { model: 'synth-qwen3moe-Q4_K_M', bound: 0.1 }, { model: 'synth-gpt-oss-MXFP4', bound: 0.1 },
   { model: 'synth-mistral3-Q4_K_M', bound: 0.1 }, { model: 'synth-smollm3-Q4_K_M' }, { model: 'synth-olmo2-Q4_K_M' },
   { model: 'synth-granite-Q4_K_M' },
+  { model: 'synth-qwen35-Q4_K_M' }, { model: 'synth-qwen35moe-Q4_K_M', routerFlips: 2 },
 ];
 for (const { model, bound = 0.05, routerFlips = 0 } of MODELS) {
   test(`${model}: q8_0 K/V cache stays close to f32 and is 3.6× smaller`, async ({ page }) => {

@@ -85,9 +85,9 @@ export function evaluateTargets(meta, records) {
     });
   } else out.push({ name: memName, status: 'N/A', detail: 'that run did not complete or no memory was sampled' });
 
-  const checked = records.filter((r) => r.engine === 'layerstream' && ['budgets', 'ram', 'upload', 'moe'].includes(r.suite) && r.status === 'ok' && r.sameTokensAsReference !== undefined);
+  const checked = records.filter((r) => r.engine === 'layerstream' && ['budgets', 'ram', 'upload', 'moe', 'recurrent'].includes(r.suite) && r.status === 'ok' && r.sameTokensAsReference !== undefined);
   const differ = checked.filter((r) => !r.sameTokensAsReference);
-  const failed = records.filter((r) => r.engine === 'layerstream' && ['budgets', 'ram', 'upload', 'moe'].includes(r.suite) && r.status !== 'ok');
+  const failed = records.filter((r) => r.engine === 'layerstream' && ['budgets', 'ram', 'upload', 'moe', 'recurrent'].includes(r.suite) && r.status !== 'ok');
   out.push({
     name: 'greedy tokens identical at every budget (and with the RAM tier, either upload method, and MoE expert streaming on/off)',
     status: !checked.length ? 'N/A' : differ.length ? 'FAIL' : 'PASS',
@@ -254,6 +254,38 @@ function moeSection(records) {
   return `## Mixture of experts\n\nExpert streaming on: a token uploads only the experts its router picks (through an LRU expert cache; shared experts are always used); off: every expert of a streamed layer is uploaded and run. Hits/misses are counted during the measured generate.\n\n${sections.join('\n')}`;
 }
 
+/**
+ * Hybrid recurrent models: speed, and the sequence memory at long contexts — ours (K/V cache of the
+ * attention layers, which grows with the context, plus the recurrent state, which does not) next to
+ * the K/V cache a full-attention model of the same shape (every layer attention, same K/V heads and
+ * head_dim) would need, both f32.
+ */
+function recurrentSection(records) {
+  const rs = records.filter((r) => r.suite === 'recurrent');
+  if (!rs.length) return '';
+  const at = (r, n) => r.kvCacheBytesPerToken * n + r.recurrentStateBytes;
+  const full = (r, n) => (r.kvCacheBytesPerTokenUncompressed * r.layerResidency.length * n) / r.kvCacheLayers;
+  const cols = ['model', 'run', 'resident/streamed layers', 'uploaded/token', 'prefill tok/s', 'decode tok/s', 'recurrent state', 'snapshots', 'K/V per token', 'memory at 4K: ours / full attention', 'at 32K', 'same tokens'];
+  const rows = rs.map((r) => {
+    if (r.status !== 'ok') return [r.model, r.label, ...failedCells(r, cols.length - 2)];
+    return [
+      r.model,
+      r.label,
+      layers(r),
+      formatBytes(r.bytesUploadedLastToken),
+      formatRate(r.prefillTokensPerSecond),
+      formatRate(r.decodeTokensPerSecond),
+      formatBytes(r.recurrentStateBytes),
+      formatBytes(r.stateSnapshotBytes),
+      `${formatBytes(r.kvCacheBytesPerToken)} (${r.kvCacheLayers}/${r.layerResidency.length} layers)`,
+      `${formatBytes(at(r, 4096))} / ${formatBytes(full(r, 4096))}`,
+      `${formatBytes(at(r, 32768))} / ${formatBytes(full(r, 32768))}`,
+      r.label === 'resident' ? 'reference' : yesNo(r.sameTokensAsReference),
+    ];
+  });
+  return `## Hybrid recurrent models (Gated DeltaNet)\n\nSequence memory: ours is the K/V cache of the attention layers (grows with the context) plus the recurrent state of the DeltaNet layers (fixed); a full-attention model of the same shape keeps K and V on every layer. f32, per sequence; snapshots (for multi-turn reuse) come on top.\n\n${table(cols, rows)}\n`;
+}
+
 function kvSection(records) {
   const rs = records.filter((r) => r.suite === 'kv');
   if (!rs.length) return '';
@@ -401,6 +433,7 @@ export function renderMarkdown(meta, records, targets = evaluateTargets(meta, re
     ramSection(records),
     uploadSection(records),
     moeSection(records),
+    recurrentSection(records),
     kvSection(records),
     peerSection(records),
     sharedSection(records),

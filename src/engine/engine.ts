@@ -34,6 +34,8 @@ export interface CoreOptions {
   maxBindingBytes?: number;
   /** bytes per upload staging chunk, a multiple of 4. Default STAGING_CHUNK_BYTES (4 MiB). */
   stagingChunkBytes?: number;
+  /** recurrent models: state snapshots kept on the GPU (EngineOptions.stateSnapshots). Default 4. */
+  stateSnapshots?: number;
   /** RAM tier for streamed weights, bytes (0 = off). Default 0. */
   ramBudgetBytes?: number;
   /** how staged weight bytes reach the GPU (engine/staging.ts). Default 'writeBuffer'. */
@@ -49,6 +51,13 @@ function commonPrefix(a: number[], b: number[]): number {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   return i;
+}
+
+/** A copy of every layer's recurrent state, taken after `tokens` (null: empty); `used` orders replacement. */
+interface StateSnapshot {
+  buffer: GPUBuffer;
+  tokens: number[] | null;
+  used: number;
 }
 
 /**
@@ -69,6 +78,12 @@ export class EngineCore {
   private disposed = false;
   /** profileLayers: GPU ms per unit (layers, then the output head) of the last forward pass */
   private unitGpuMs: number[] = [];
+  /**
+   * Recurrent models: whether the live state (bufs.recurrent) is the state after kvTokens; false
+   * after a pass that failed part way (some batches ran).
+   */
+  private stateValid = true;
+  private snapshotClock = 0;
 
   private constructor(
     readonly info: ModelInfo,
@@ -88,6 +103,8 @@ export class EngineCore {
     private readonly scratchBytes: number,
     private readonly source: ByteSource,
     private readonly buffersCreated: () => number,
+    /** recurrent models: the state snapshots (allocated at load, empty until taken) */
+    private readonly snapshots: StateSnapshot[],
   ) {}
 
   /**
@@ -131,7 +148,12 @@ export class EngineCore {
     const buf = (label: string, bytes: number) => device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage });
     const kvRowBytes = kvCacheRowBytes(h.kvWidth, kvType);
     const kvCaches = h.kvLatent ? 1 : 2;
-    const kvBytes = kvCaches * h.nLayers * Math.max(16, Math.ceil((ctx * kvRowBytes) / 4) * 4);
+    const kvLayer = (l: number) => h.kvLayers?.[l] ?? true; // hybrid models: only the attention layers
+    const nKvLayers = Array.from({ length: h.nLayers }, (_, l) => l).filter(kvLayer).length;
+    const kvBytes = kvCaches * nKvLayers * Math.max(16, Math.ceil((ctx * kvRowBytes) / 4) * 4);
+    // recurrent layers: conv + delta-rule state of every layer in one buffer, each view aligned for binding
+    const rec = recurrentLayout(h, limits.minStorageBufferOffsetAlignment);
+    const nSnapshots = rec ? Math.max(0, Math.floor(o.stateSnapshots ?? 4)) : 0;
     const deviceMemory = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
     const budgetBytes = o.gpuBudgetBytes ?? defaultGpuBudget(deviceMemory, { maxBufferSize: device.limits.maxBufferSize, cpuFallback: isCpuAdapter(device) });
     const a: Record<string, BufView> = {};
@@ -139,10 +161,18 @@ export class EngineCore {
     const ones = buf('ones', 4096 * 4);
     device.queue.writeBuffer(ones, 0, new Float32Array(4096).fill(1));
     const tokenWeightStride = Math.ceil((tMax * 4) / limits.minStorageBufferOffsetAlignment) * limits.minStorageBufferOffsetAlignment;
+    const recurrentBuffer = rec ? buf('recurrent state', rec.bytes) : null;
     const bufs: Activations = {
       a,
-      kCache: Array.from({ length: h.nLayers }, (_, l) => buf(`k cache ${l}`, ctx * kvRowBytes)),
-      vCache: h.kvLatent ? [] : Array.from({ length: h.nLayers }, (_, l) => buf(`v cache ${l}`, ctx * kvRowBytes)),
+      kCache: Array.from({ length: h.nLayers }, (_, l) => (kvLayer(l) ? buf(`k cache ${l}`, ctx * kvRowBytes) : null)),
+      vCache: h.kvLatent ? [] : Array.from({ length: h.nLayers }, (_, l) => (kvLayer(l) ? buf(`v cache ${l}`, ctx * kvRowBytes) : null)),
+      recurrent: rec && recurrentBuffer
+        ? {
+            buffer: recurrentBuffer,
+            conv: rec.conv.map((v) => (v ? { buffer: recurrentBuffer, ...v } : null)),
+            ssm: rec.ssm.map((v) => (v ? { buffer: recurrentBuffer, ...v } : null)),
+          }
+        : null,
       kvType,
       scores: buf('attention scores', nHeadForScores * tMax * ctx * 4),
       embRows: buf('embedding rows', tMax * (embd.nBytes / embd.ne[1])),
@@ -161,13 +191,18 @@ export class EngineCore {
 
     const plan = planResidency(uses, {
       budgetBytes,
-      reserved: { [`${h.kvLatent ? 'latent ' : ''}K/V cache (${ctx} tokens, ${kvType})`]: kvBytes, scratch: scratchBytes },
+      reserved: {
+        [`${h.kvLatent ? 'latent ' : ''}K/V cache (${ctx} tokens, ${kvType})`]: kvBytes,
+        scratch: scratchBytes,
+        ...(rec ? { 'recurrent state': rec.bytes, [`state snapshots (${nSnapshots})`]: nSnapshots * rec.bytes } : {}),
+      },
       maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize, o.maxBindingBytes ?? Infinity),
       align: limits.minStorageBufferOffsetAlignment,
       nUnits: h.nLayers + 1,
       expertWorkingSet: 3 * ((h as BaseHParams & { nExpertUsed?: number }).nExpertUsed ?? 0) * h.nLayers,
       expertStreaming: o.expertStreaming,
     });
+    const snapshots: StateSnapshot[] = rec ? Array.from({ length: nSnapshots }, (_, i) => ({ buffer: buf(`state snapshot ${i}`, rec.bytes), tokens: null, used: 0 })) : [];
     const store = new WeightStore(device, source, gguf.tensorByName, plan, { ramBudgetBytes: o.ramBudgetBytes ?? 0, uploadMethod, stagingChunkBytes: o.stagingChunkBytes });
     await store.uploadResident((d, t) => progress('upload', d, t), o.signal);
     const f = new Forward(k, store, source, embd, h.embedScale, bufs, readback, o.expertStreaming !== false);
@@ -184,7 +219,7 @@ export class EngineCore {
     };
     progress('ready', source.size, source.size);
     const chatTemplate = md.has('tokenizer.chat_template') ? md.string('tokenizer.chat_template') : null;
-    return new EngineCore(info, tokenizer, chatTemplate, device, arch, h, k, store, f, bufs, readback, picker, scratchBytes, source, buffersCreated);
+    return new EngineCore(info, tokenizer, chatTemplate, device, arch, h, k, store, f, bufs, readback, picker, scratchBytes, source, buffersCreated, snapshots);
   }
 
   /** Waits for every earlier call to finish (one forward pass at a time); returns the release. */
@@ -215,6 +250,8 @@ export class EngineCore {
       throw new LayerstreamError('budget_too_small', `context full: ${pos0 + tokens.length} tokens exceed the context length ${this.bufs.ctx}`);
     }
     this.kvTokens.length = Math.min(this.kvTokens.length, pos0); // what follows pos0 is about to be overwritten
+    if (this.bufs.recurrent && (pos0 !== this.kvTokens.length || !this.stateValid)) throw new Error(`recurrent state is not at position ${pos0}`);
+    this.stateValid = false; // until every batch has run
     for (let s = 0; s < tokens.length; s += this.bufs.tMax) {
       const chunk = tokens.slice(s, s + this.bufs.tMax);
       const head = headFor(s, chunk.length);
@@ -231,6 +268,55 @@ export class EngineCore {
       if (onBatch) await onBatch(s, chunk.length);
     }
     this.kvTokens = this.kvTokens.slice(0, pos0).concat(tokens);
+    this.stateValid = true;
+  }
+
+  // ---- recurrent state (hybrid models: BaseHParams.recurrentState) -----------------------------
+
+  /**
+   * Makes the K/V cache and the recurrent state hold `tokens`[0..p) for the largest p ≤ `want` this
+   * is possible for, and returns p. `want` must not exceed the common prefix of `tokens` with
+   * kvTokens (so the K/V rows below it are right). Without recurrent layers p = want. With them
+   * the live state serves when it is at `want`; otherwise the latest snapshot taken after a prefix
+   * of `tokens` no longer than `want` is copied in; otherwise the state is zeroed and p = 0 (a
+   * recurrent state cannot be rolled back).
+   */
+  private resumeAt(tokens: number[], want: number): number {
+    const rec = this.bufs.recurrent;
+    if (!rec) return want;
+    if (want > 0 && want === this.kvTokens.length && this.stateValid) return want;
+    let best: StateSnapshot | null = null;
+    for (const s of this.snapshots) {
+      if (!s.tokens || s.tokens.length > want || (best?.tokens && best.tokens.length >= s.tokens.length)) continue;
+      if (s.tokens.every((t, i) => t === tokens[i])) best = s;
+    }
+    const enc = this.k.recorder.commandEncoder(); // ordered with the recorded passes
+    if (best && best.tokens!.length > 0) {
+      enc.copyBufferToBuffer(best.buffer, 0, rec.buffer, 0, rec.buffer.size);
+      best.used = ++this.snapshotClock;
+      this.kvTokens.length = best.tokens!.length;
+    } else {
+      enc.clearBuffer(rec.buffer);
+      this.kvTokens.length = 0;
+    }
+    this.stateValid = true;
+    return this.kvTokens.length;
+  }
+
+  /** Copies the live recurrent state (after kvTokens) into a snapshot: the least recently used one, unless one holds these tokens already. */
+  private snapshot(): void {
+    const rec = this.bufs.recurrent;
+    if (!rec || !this.stateValid || this.kvTokens.length === 0 || this.snapshots.length === 0) return;
+    const n = this.kvTokens.length;
+    const same = this.snapshots.find((s) => s.tokens?.length === n && s.tokens.every((t, i) => t === this.kvTokens[i]));
+    if (same) {
+      same.used = ++this.snapshotClock;
+      return;
+    }
+    const slot = this.snapshots.reduce((a, b) => (b.used < a.used ? b : a));
+    this.k.recorder.commandEncoder().copyBufferToBuffer(rec.buffer, 0, slot.buffer, 0, rec.buffer.size);
+    slot.tokens = this.kvTokens.slice();
+    slot.used = ++this.snapshotClock;
   }
 
   /** Reads `rows` logit rows [n_vocab] starting at row `row0` of the head output. */
@@ -250,6 +336,7 @@ export class EngineCore {
       const want = new Set(positions);
       const out = new Map<number, Float32Array>();
       for (const p of positions) if (!(p >= 0 && p < tokens.length)) throw new RangeError(`position ${p} outside 0..${tokens.length - 1}`);
+      this.resumeAt(tokens, 0);
       await this.run(
         tokens,
         0,
@@ -279,10 +366,20 @@ export class EngineCore {
       const t0 = performance.now();
       // Multi-turn: keys and values of a prefix shared with what the cache holds are reused; at least
       // the last prompt token is run again, for its logits.
-      const reuse = req.reuseCache === false ? 0 : Math.min(commonPrefix(this.kvTokens, req.tokens), req.tokens.length - 1);
+      // Recurrent layers resume from the live state or a snapshot at or before that prefix (resumeAt).
+      const reuse = this.resumeAt(req.tokens, req.reuseCache === false ? 0 : Math.min(commonPrefix(this.kvTokens, req.tokens), req.tokens.length - 1));
       this.lastCachedTokens = reuse;
       const fresh = req.tokens.slice(reuse);
-      await this.run(fresh, reuse, (s, n) => (s + n === fresh.length ? 'last' : 'none'));
+      if (this.bufs.recurrent && fresh.length > 1) {
+        // the prompt but its last token first, then a snapshot there: what a regenerate resumes from
+        const head = fresh.slice(0, -1);
+        await this.run(head, reuse, () => 'none');
+        this.snapshot();
+        await this.run(fresh.slice(-1), reuse + head.length, () => 'last');
+      } else {
+        await this.run(fresh, reuse, (s, n) => (s + n === fresh.length ? 'last' : 'none'));
+        if (fresh.length === 1) this.snapshot();
+      }
       const history = [...req.tokens];
       const generated: number[] = [];
       let tok = await this.picker.pick(req, random, history, generated);
@@ -304,6 +401,7 @@ export class EngineCore {
         decoded++;
         this.lastDecodeTps = decoded / ((performance.now() - tDecode) / 1000);
       }
+      this.snapshot(); // what a follow-up turn or an edit of it resumes from
     } finally {
       release();
     }
@@ -313,14 +411,19 @@ export class EngineCore {
     const p = this.store.plan;
     const layerResidency = p.unitResident.slice(0, this.h.nLayers).map((r): 'resident' | 'streamed' => (r ? 'resident' : 'streamed'));
     const b = this.bufs;
+    const nKv = b.kCache.filter((x) => x).length;
     return {
       gpuBudgetBytes: p.budgetBytes,
       weightBudgetBytes: p.weightBudgetBytes,
       weightBytesOnGpu: this.store.gpuBytes,
-      kvCacheBytes: b.kCache.reduce((s, x) => s + x.size, 0) + b.vCache.reduce((s, x) => s + x.size, 0),
+      kvCacheBytes: b.kCache.reduce((s, x) => s + (x?.size ?? 0), 0) + b.vCache.reduce((s, x) => s + (x?.size ?? 0), 0),
       kvCacheType: b.kvType,
-      kvCacheBytesPerToken: (this.h.kvLatent ? 1 : 2) * this.h.nLayers * kvCacheRowBytes(this.h.kvWidth, b.kvType),
-      kvCacheBytesPerTokenUncompressed: this.h.nLayers * kvCacheRowBytes(this.h.kvWidthUncompressed ?? 2 * this.h.kvWidth, b.kvType),
+      kvCacheLayers: nKv,
+      kvCacheBytesPerToken: (this.h.kvLatent ? 1 : 2) * nKv * kvCacheRowBytes(this.h.kvWidth, b.kvType),
+      kvCacheBytesPerTokenUncompressed: nKv * kvCacheRowBytes(this.h.kvWidthUncompressed ?? 2 * this.h.kvWidth, b.kvType),
+      recurrentStateBytes: b.recurrent?.buffer.size ?? 0,
+      stateSnapshotBytes: this.snapshots.reduce((s, x) => s + x.buffer.size, 0),
+      stateSnapshotPositions: this.snapshots.filter((x) => x.tokens).map((x) => x.tokens!.length).sort((x, y) => x - y),
       scratchBytes: this.scratchBytes,
       layerGpuMs: this.unitGpuMs.slice(0, this.h.nLayers),
       headGpuMs: this.unitGpuMs[this.h.nLayers] ?? 0,
@@ -378,6 +481,30 @@ function kvCacheRowBytes(width: number, kvType: KvCacheType): number {
   return kvType === 'q8_0' ? (width / 32) * 36 : width * 4;
 }
 
+/**
+ * Where each recurrent layer's state lives in the one state buffer: conv state, then delta-rule
+ * state, per layer in order, each at an `align`-byte offset (a binding's offset alignment). null
+ * for models without recurrent layers.
+ */
+function recurrentLayout(h: BaseHParams, align: number): { bytes: number; conv: ({ offset: number; size: number } | null)[]; ssm: ({ offset: number; size: number } | null)[] } | null {
+  const r = h.recurrentState;
+  if (!r || !r.conv.some((n, l) => n > 0 || r.ssm[l] > 0)) return null;
+  let at = 0;
+  const place = (floats: number) => {
+    if (!(floats > 0)) return null;
+    const v = { offset: at, size: floats * 4 };
+    at += Math.ceil(v.size / align) * align;
+    return v;
+  };
+  const conv: ({ offset: number; size: number } | null)[] = [];
+  const ssm: ({ offset: number; size: number } | null)[] = [];
+  for (let l = 0; l < h.nLayers; l++) {
+    conv.push(place(r.conv[l] ?? 0));
+    ssm.push(place(r.ssm[l] ?? 0));
+  }
+  return { bytes: at, conv, ssm };
+}
+
 /** GPU bytes of the activation and scratch buffers (everything in Activations but the K/V cache). */
 function scratchBytesOf(b: Activations): number {
   return Object.values(b.a).reduce((s, v) => s + v.buffer.size, 0) + b.scores.size + b.embRows.size + b.ones.size + b.tokenWeights.size;
@@ -408,7 +535,8 @@ function checkWeights(arch: Architecture<BaseHParams>, h: BaseHParams, gguf: GGU
     }
     if (!isGpuType(t.type.name)) throw new LayerstreamError('unsupported_tensor_type', `unsupported tensor type ${t.type.name} in ${spec.name}`);
     if (spec.ne.length === 1 && t.type.name !== 'F32') throw new LayerstreamError('unsupported_tensor_type', `vector ${spec.name} must be F32, is ${t.type.name}`);
-    if (t.ne[0] % 4 !== 0) throw new LayerstreamError('malformed', `tensor ${spec.name} row width ${t.ne[0]} is not a multiple of 4`);
+    // matrices are read 4 columns at a time; F32 vectors are bound whole (qwen35's ssm_a and ssm_dt.bias have one value per head)
+    if (t.ne[0] % 4 !== 0 && spec.ne.length !== 1) throw new LayerstreamError('malformed', `tensor ${spec.name} row width ${t.ne[0]} is not a multiple of 4`);
     const rows = t.ne.slice(1).reduce((s, v) => s * v, 1);
     // 3-D expert tensors (ffn_*_exps) stream per expert; other 3-D tensors (MLA's per-head
     // attn_k_b / attn_v_b, which every token reads whole) are plain row ranges

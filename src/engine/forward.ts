@@ -11,9 +11,15 @@ const up4 = (n: number) => Math.ceil(n / 4) * 4;
 /** GPU buffers of a loaded model besides the weights (activations, K/V cache, scratch). */
 export interface Activations {
   a: Record<string, BufView>;
-  kCache: GPUBuffer[];
+  /** per layer; null for a layer without a K/V cache (the recurrent layers of a hybrid model: BaseHParams.kvLayers) */
+  kCache: (GPUBuffer | null)[];
   /** empty for a latent cache (BaseHParams.kvLatent) */
-  vCache: GPUBuffer[];
+  vCache: (GPUBuffer | null)[];
+  /**
+   * recurrent layers (BaseHParams.recurrentState): every layer's conv and recurrent state in one
+   * buffer (so a snapshot is one copy), and each layer's views of it (null for other layers)
+   */
+  recurrent: { buffer: GPUBuffer; conv: (BufView | null)[]; ssm: (BufView | null)[] } | null;
   kvType: KvCacheType;
   scores: GPUBuffer;
   embRows: GPUBuffer;
@@ -56,9 +62,23 @@ export class Forward implements ForwardContext {
   get tMax() { return this.bufs.tMax; }
   get ctx() { return this.bufs.ctx; }
   get kvType() { return this.bufs.kvType; }
-  kCache(l: number): BufView { return { buffer: this.bufs.kCache[l] }; }
+  kCache(l: number): BufView { return { buffer: this.cacheOf(this.bufs.kCache[l], l) }; }
   /** a latent cache (no V cache: kvLatent) serves as its own V */
-  vCache(l: number): BufView { return { buffer: this.bufs.vCache[l] ?? this.bufs.kCache[l] }; }
+  vCache(l: number): BufView { return { buffer: this.cacheOf(this.bufs.vCache[l] ?? this.bufs.kCache[l], l) }; }
+  convState(l: number): BufView { return this.stateOf(this.bufs.recurrent?.conv[l], l); }
+  ssmState(l: number): BufView { return this.stateOf(this.bufs.recurrent?.ssm[l], l); }
+  ones(length: number): BufView {
+    if (length > this.bufs.ones.size / 4) throw new Error(`ones(${length}): only ${this.bufs.ones.size / 4} allocated`);
+    return { buffer: this.bufs.ones, size: length * 4 };
+  }
+  private cacheOf(b: GPUBuffer | null | undefined, l: number): GPUBuffer {
+    if (!b) throw new Error(`layer ${l} has no K/V cache`);
+    return b;
+  }
+  private stateOf(v: BufView | null | undefined, l: number): BufView {
+    if (!v) throw new Error(`layer ${l} has no recurrent state`);
+    return v;
+  }
   has(name: string) { return this.store.has(name); }
 
   /** Sets the step: tokens at positions pos0.., and whether the head runs. */

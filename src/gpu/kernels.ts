@@ -126,11 +126,25 @@ export class Kernels {
    * Y [T, groups·n] (+)= RMSNorm of each n-wide group of X, times w [n].
    * accumulate: add into Y.
    */
-  rmsNorm(y: BufView, x: BufView, w: WeightRef, n: number, eps: number, o: { groups?: number; accumulate?: boolean } = {}): void {
+  rmsNorm(y: BufView, x: BufView, w: WeightRef, n: number, eps: number, o: { groups?: number; accumulate?: boolean; xStride?: number; yStride?: number } = {}): void {
+    this.norm(y, x, w.pieces[0].view, n, eps, false, o);
+  }
+
+  /**
+   * Y [T, groups·n] = each n-wide group of X / max(‖group‖₂, eps) (ggml_l2_norm): Gated DeltaNet's
+   * q and k heads. Rows of X and Y are xStride / yStride floats apart (default groups·n), so a
+   * column range of a wider row (X = x shifted by a column offset) is normalised into its own buffer.
+   */
+  l2Norm(y: BufView, x: BufView, ones: BufView, n: number, eps: number, o: { groups?: number; xStride?: number; yStride?: number } = {}): void {
+    this.norm(y, x, ones, n, eps, true, o);
+  }
+
+  /** rmsnorm.wgsl: RMSNorm × w, or (l2) the L2 norm × w. */
+  private norm(y: BufView, x: BufView, w: BufView, n: number, eps: number, l2: boolean, o: { groups?: number; accumulate?: boolean; xStride?: number; yStride?: number }): void {
     const groups = o.groups ?? 1;
-    const pipeline = this.plainPipeline('rmsnorm');
-    const params = this.params([n, groups, 0, o.accumulate ? 1 : 0], [2, eps]);
-    const bg = this.bindGroup(pipeline, [x, w.pieces[0].view, y, params, { buffer: this.step }]);
+    const pipeline = this.plainPipeline('rmsnorm', 'main', l2 ? { L2: 1 } : {});
+    const params = this.params([n, groups, 0, o.accumulate ? 1 : 0, o.xStride ?? 0, o.yStride ?? 0], [2, eps]);
+    const bg = this.bindGroup(pipeline, [x, w, y, params, { buffer: this.step }]);
     this.recorder.dispatch(pipeline, bg, this.T * groups);
   }
 
@@ -138,15 +152,18 @@ export class Kernels {
    * RoPE in place on X [T, nHeads·headDim]: the nRot dims from rotOffset (default 0) of each head;
    * mode 0 = adjacent pairs (llama), 2 = NEOX halves. yarn: YaRN's ext_factor, attn_factor and
    * correction dims (RopeScaling, src/models/hparams.ts); without it plain scaling by freqScale.
+   * mode 40 = interleaved multi-section RoPE (imrope: Qwen3.5) over `sections` [t, h, w, e] pairs.
    */
   rope(x: BufView, freqFactors: BufView, o: {
     nHeads: number; headDim: number; nRot: number; mode: number; base: number; freqScale: number;
-    rotOffset?: number; yarn?: { extFactor: number; attnFactor: number; corr: [number, number] };
+    rotOffset?: number; yarn?: { extFactor: number; attnFactor: number; corr: [number, number] }; sections?: readonly number[];
   }): void {
     const pipeline = this.plainPipeline('rope');
     const y = o.yarn ?? { extFactor: 0, attnFactor: 1, corr: [0, 0] };
+    const sec = o.mode === 40 ? o.sections ?? [] : [];
+    if (o.mode === 40 && !(sec.length === 4 && sec.reduce((a, b) => a + b, 0) > 0)) throw new Error('rope mode 40 (imrope) needs four sections');
     const params = this.params(
-      [o.nHeads, o.headDim, o.nRot, o.mode, 0, 0, o.rotOffset ?? 0, 0],
+      [o.nHeads, o.headDim, o.nRot, o.mode, 0, 0, o.rotOffset ?? 0, 0, 0, 0, 0, 0, ...sec],
       [4, o.base], [5, o.freqScale], [8, y.extFactor], [9, y.attnFactor], [10, y.corr[0]], [11, y.corr[1]],
     );
     const bg = this.bindGroup(pipeline, [x, freqFactors, params, { buffer: this.step }]);
@@ -217,9 +234,57 @@ export class Kernels {
     this.elementwise('add_row', y, bias.pieces[0].view, null, { n, aOff: row * n }, this.T * n);
   }
 
-  /** Y[t, :] += w[t] · A[t, :] (w: T floats): one expert's output weighted by the router. */
-  addScaled(y: BufView, a: BufView, w: BufView, n: number): void {
-    this.elementwise('add_scaled', y, a, w, { n }, this.T * n);
+  /**
+   * Y[t, :] += w[t] · A[t, :] (w: T floats): one expert's output weighted by the router; sigmoid:
+   * weighted by sigmoid(w[t]) instead (qwen35moe's gated shared expert).
+   */
+  addScaled(y: BufView, a: BufView, w: BufView, n: number, o: { sigmoid?: boolean } = {}): void {
+    this.elementwise('add_scaled', y, a, w, { n, act: o.sigmoid ? 3 : 0 }, this.T * n);
+  }
+
+  /** Y [T, n] = act(A) ⊙ Y in place, act 'sigmoid' (an output gate) or 'silu' (a gated norm). */
+  gate(y: BufView, a: BufView, n: number, act: 'sigmoid' | 'silu'): void {
+    this.elementwise('gate', y, a, null, { n, act: act === 'sigmoid' ? 3 : 0 }, this.T * n);
+  }
+
+  // ---- Gated DeltaNet (shaders/deltanet.wgsl) ------------------------------------------------
+
+  /**
+   * Y [T, yStride] columns 0..channels = silu(causal conv1d of X's columns 0..channels) with the
+   * carried conv state [channels, dConv − 1] (read, then left holding the step's last dConv − 1
+   * inputs). w: ssm_conv1d [channels, dConv] f32. X [T, xStride].
+   */
+  deltaConv(y: BufView, x: BufView, w: BufView, state: BufView, o: { channels: number; dConv: number; xStride: number; yStride: number }): void {
+    if (o.dConv < 2 || o.dConv > 8) throw new Error(`ssm conv kernel ${o.dConv} outside 2..8`);
+    const pipeline = this.plainPipeline('deltanet', 'conv');
+    const params = this.params([o.channels, o.dConv, o.xStride, o.yStride]);
+    const bg = this.bindGroup(pipeline, [x, w, state, y, params, { buffer: this.step }]);
+    this.recorder.dispatch(pipeline, bg, Math.ceil(o.channels / 64));
+  }
+
+  /**
+   * In place on [T, nV]: alpha → softplus(alpha + dtBias) · ssmA (the log-decay), beta → sigmoid(beta).
+   * dtBias = ssm_dt.bias [nV], ssmA = ssm_a [nV] (−exp(A_log)).
+   */
+  deltaGates(alpha: BufView, beta: BufView, dtBias: BufView, ssmA: BufView, nV: number): void {
+    const pipeline = this.plainPipeline('deltanet', 'gates');
+    const params = this.params([0, 0, 0, 0, nV]);
+    const bg = this.bindGroup(pipeline, [alpha, beta, dtBias, ssmA, params, { buffer: this.step }]);
+    this.recorder.dispatch(pipeline, bg, Math.ceil((this.T * nV) / 64));
+  }
+
+  /**
+   * O [T, nV·dV] = the gated delta rule over the step's tokens in order, updating `state`
+   * [nV, dV, dK] (column-major per head, llama.cpp's layout). qk [T, qkStride] = the L2-normalised
+   * [q heads | k heads] (nK each, dK wide; value head h reads key head h % nK); v: rows of vStride
+   * floats, head h at vCol0 + h·dV; g, beta [T, nV] from deltaGates.
+   */
+  deltaRule(out: BufView, qk: BufView, v: BufView, g: BufView, beta: BufView, state: BufView, o: { nV: number; nK: number; dK: number; dV: number; qkStride: number; vStride: number; vCol0: number }): void {
+    if (o.dK > 128) throw new Error(`delta-rule key width ${o.dK} is over the kernel's 128`);
+    const pipeline = this.plainPipeline('deltanet', 'delta');
+    const params = this.params([0, 0, 0, 0, o.nV, o.nK, o.dK, o.dV, o.qkStride, o.vStride, o.vCol0]);
+    const bg = this.bindGroup(pipeline, [qk, v, g, beta, state, out, params, { buffer: this.step }]);
+    this.recorder.dispatch(pipeline, bg, Math.ceil((o.nV * o.dV) / 64));
   }
 
   /** Y [T, n] += c · A [T, n]. */

@@ -8,6 +8,7 @@ import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
 import samplingSrc from '../../shaders/sampling.wgsl?raw';
 import kvCacheSrc from '../../shaders/kv_cache.wgsl?raw';
 import copySrc from '../../shaders/copy.wgsl?raw';
+import deltanetSrc from '../../shaders/deltanet.wgsl?raw';
 import { LayerstreamError } from '../errors.ts';
 import { IQ_GRID_OFFSETS } from './iq-grids.ts';
 
@@ -66,7 +67,7 @@ export function isGpuType(name: string): boolean {
   return name in GPU_TYPES;
 }
 
-const plain = { rmsnorm: rmsnormSrc, rope: ropeSrc, attention: attentionSrc, kv_cache: kvCacheSrc, elementwise: elementwiseSrc, sampling: samplingSrc, copy: copySrc } as const;
+const plain = { rmsnorm: rmsnormSrc, rope: ropeSrc, attention: attentionSrc, kv_cache: kvCacheSrc, elementwise: elementwiseSrc, sampling: samplingSrc, copy: copySrc, deltanet: deltanetSrc } as const;
 const quantized = { matmul: matmulSrc, get_rows: getRowsSrc } as const;
 export type PlainKernel = keyof typeof plain;
 export type QuantKernel = keyof typeof quantized;

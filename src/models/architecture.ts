@@ -20,6 +20,17 @@ export interface BaseHParams {
    * n_head · v_head for V. Default 2 · kvWidth (an ordinary K and V cache).
    */
   kvWidthUncompressed?: number;
+  /**
+   * Hybrid models (qwen35: Gated DeltaNet layers between attention layers): per layer, whether it
+   * has a K/V cache. Default: every layer.
+   */
+  kvLayers?: boolean[];
+  /**
+   * Recurrent layers (qwen35's Gated DeltaNet): per layer, the float32 values of its conv state and
+   * of its recurrent (delta-rule) state, 0 for layers without (llama.cpp hparams n_embd_r() /
+   * n_embd_s()). They are carried from step to step, allocated at load and do not grow with the context.
+   */
+  recurrentState?: { conv: number[]; ssm: number[] };
   /** the tensor used as output head (output.weight, or token_embd.weight when tied) */
   outputTensor: string;
   /** scale applied to embeddings after lookup (gemma: sqrt(n_embd)) */
@@ -70,6 +81,14 @@ export interface ForwardContext {
   kCache(layer: number): BufView;
   vCache(layer: number): BufView;
   readonly kvType: KvCacheType;
+  /**
+   * recurrent layers (BaseHParams.recurrentState): this layer's conv state and recurrent state, f32,
+   * holding what the tokens before pos0 left (zero at the start of a sequence); kernels update them
+   */
+  convState(layer: number): BufView;
+  ssmState(layer: number): BufView;
+  /** a binding of `length` ones (≤ 4096), e.g. the weight of a plain L2 norm */
+  ones(length: number): BufView;
   /** mixture of experts: run only the experts the router picks (false: every expert, unpicked ones weighted 0) */
   readonly sparseExperts: boolean;
   /** attention score scratch [n_head, tMax, ctx] and its tMax (the batch capacity) */

@@ -20,19 +20,20 @@ export function decoderActivations(h: H): ActivationSpec {
 
 /**
  * Attention weights of layer l, in the order attention() reads them: the pre-norm (norm: false for
- * none), q, k (with optional biases), q/k norms (per head, or 'full' width: olmo2), v (or one fused
- * qkv), attention sinks, output (+ bias).
+ * none), q (gate: qwen35's per-head [q | gate], twice as many rows), k (with optional biases), q/k
+ * norms (per head, or 'full' width: olmo2), v (or one fused qkv), attention sinks, output (+ bias).
  */
-export function attentionWeights(l: number, h: H, o: { fused?: boolean; bias?: boolean; qkNorm?: boolean | 'full'; sinks?: boolean; outBias?: boolean; norm?: boolean } = {}): WeightSpec[] {
+export function attentionWeights(l: number, h: H, o: { fused?: boolean; bias?: boolean; qkNorm?: boolean | 'full'; sinks?: boolean; outBias?: boolean; norm?: boolean; gate?: boolean } = {}): WeightSpec[] {
   const p = `blk.${l}.`;
   const q = h.nHead * h.headDim;
+  const qRows = o.gate ? 2 * q : q;
   // llama.cpp treats q/k/v biases as optional for llama-style models and requires them for qwen2
   const optional = !o.bias;
   const proj = (n: 'q' | 'k' | 'v', rows: number): WeightSpec[] =>
     o.fused ? [] : [{ name: `${p}attn_${n}.weight`, unit: l, ne: [h.nEmbd, rows] }, { name: `${p}attn_${n}.bias`, unit: l, ne: [rows], optional }];
   const w: WeightSpec[] = o.norm === false ? [] : [{ name: `${p}attn_norm.weight`, unit: l, ne: [h.nEmbd] }];
   if (o.fused) w.push({ name: `${p}attn_qkv.weight`, unit: l, ne: [h.nEmbd, q + 2 * h.kvWidth] });
-  w.push(...proj('q', q), ...proj('k', h.kvWidth));
+  w.push(...proj('q', qRows), ...proj('k', h.kvWidth));
   if (o.qkNorm) {
     const full = o.qkNorm === 'full';
     w.push({ name: `${p}attn_q_norm.weight`, unit: l, ne: [full ? q : h.headDim] }, { name: `${p}attn_k_norm.weight`, unit: l, ne: [full ? h.kvWidth : h.headDim] });
@@ -72,6 +73,11 @@ export interface AttentionOptions {
   input?: BufView;
   /** default: the model's (h.ropeBase, h.ropeFreqScale, h.ropeYarn) */
   rope?: Rope | null;
+  /**
+   * qwen35 (llama.cpp qwen35.cpp build_layer_attn): attn_q yields per head [q | gate] (activations
+   * qg [2·n_head·hd] and gate [n_head·hd]), and the attention output is multiplied by sigmoid(gate)
+   */
+  gate?: boolean;
 }
 
 /** The model's RoPE (its global layers'). */
@@ -100,7 +106,14 @@ export async function attention(f: ForwardContext, h: H, l: number, o: Attention
   const qRaw = qkNorm ? a.att : a.q; //                              (a.att is free until attention)
   const kRaw = qkNorm ? a.v : a.k; //                                (a.v is free until the v projection)
   const xn = o.input ?? a.xn;
-  await f.matmul(qRaw, w('q'), xn, { rows: rows(0, nq) }); //                        q [T, n_head·hd]
+  if (o.gate) {
+    const hd = h.headDim;
+    await f.matmul(a.qg, w('q'), xn); //                                             qg [T, n_head·2·hd]
+    k.copy(qRaw, a.qg, { n: hd, groups: h.nHead, xStride: 2 * nq, xGroup: 2 * hd }); //     q [T, n_head·hd]
+    k.copy(a.gate, a.qg, { n: hd, groups: h.nHead, xStride: 2 * nq, xCol0: hd, xGroup: 2 * hd }); // gate [T, n_head·hd]
+  } else {
+    await f.matmul(qRaw, w('q'), xn, { rows: rows(0, nq) }); //                      q [T, n_head·hd]
+  }
   if (f.has(`${p}attn_q.bias`)) k.addRow(qRaw, await f.vector(`${p}attn_q.bias`), nq);
   await f.matmul(kRaw, w('k'), xn, { rows: rows(nq, nkv) }); //                      k [T, n_kv·hd]
   if (f.has(`${p}attn_k.bias`)) k.addRow(kRaw, await f.vector(`${p}attn_k.bias`), nkv);
@@ -115,7 +128,7 @@ export async function attention(f: ForwardContext, h: H, l: number, o: Attention
   const rope = o.rope === undefined ? modelRope(h) : o.rope;
   if (rope) {
     const freqs = await f.optionalVector('rope_freqs.weight', h.nRot / 2);
-    const r = { headDim: h.headDim, nRot: h.nRot, mode: h.ropeMode, base: rope.base, freqScale: rope.freqScale, yarn: rope.yarn };
+    const r = { headDim: h.headDim, nRot: h.nRot, mode: h.ropeMode, base: rope.base, freqScale: rope.freqScale, yarn: rope.yarn, sections: h.ropeSections };
     k.rope(a.q, freqs, { ...r, nHeads: h.nHead });
     k.rope(a.k, freqs, { ...r, nHeads: h.nHeadKv });
   }
@@ -126,6 +139,7 @@ export async function attention(f: ForwardContext, h: H, l: number, o: Attention
     nHead: h.nHead, nHeadKv: h.nHeadKv, headDim: h.headDim, ctx: f.ctx, tMax: f.tMax,
     scale: h.attnScale, softcap: h.attnSoftcap, window: o.window ?? 0, kvType: f.kvType, sinks, temp: h.attnTemp,
   });
+  if (o.gate) k.gate(a.att, a.gate, nq, 'sigmoid'); //                          att ⊙= sigmoid(gate)
 }
 
 /**

@@ -65,8 +65,10 @@ export interface TransformerHParams extends BaseHParams {
   ropeFreqScale: number;
   /** YaRN for the (global) layers, when the model uses it */
   ropeYarn?: Yarn;
-  /** 0: adjacent pairs (llama); 2: NEOX halves (qwen2, qwen3, phi3, gemma2) */
-  ropeMode: 0 | 2;
+  /** 0: adjacent pairs (llama); 2: NEOX halves (qwen2, qwen3, phi3, gemma2); 40: imrope (qwen35: NEOX halves, multi-section) */
+  ropeMode: 0 | 2 | 40;
+  /** imrope (ropeMode 40): rotated pairs per section [t, h, w, e] (rope.dimension_sections) */
+  ropeSections?: number[];
   /** experts chosen per token, and whether their weights are renormalized to sum to 1 */
   nExpertUsed: number;
   expertWeightsNorm: boolean;

@@ -83,9 +83,10 @@ export function route(logits: Float32Array, T: number, nExpert: number, g: Gatin
 /**
  * Mixture-of-experts weights of layer l, in the order moeFeedForward reads them: norm (`norm`, or
  * none when the architecture normalizes elsewhere), router (+ bias), the 3-D expert tensors (+
- * per-expert biases), the selection bias, and the shared expert of width nFFShared (0 = none).
+ * per-expert biases), the selection bias, and the shared expert of width nFFShared (0 = none) with,
+ * when `shexpGate`, its per-token gate ffn_gate_inp_shexp [n_embd] (qwen35moe).
  */
-export function moeWeights(l: number, h: H, o: { norm?: string | null; nFFShared?: number } = {}): WeightSpec[] {
+export function moeWeights(l: number, h: H, o: { norm?: string | null; nFFShared?: number; shexpGate?: boolean } = {}): WeightSpec[] {
   const p = `blk.${l}.`;
   const norm = o.norm === undefined ? 'ffn_norm' : o.norm;
   const w: WeightSpec[] = norm ? [{ name: `${p}${norm}.weight`, unit: l, ne: [h.nEmbd] }] : [];
@@ -104,6 +105,7 @@ export function moeWeights(l: number, h: H, o: { norm?: string | null; nFFShared
       { name: `${p}ffn_up_shexp.weight`, unit: l, ne: [h.nEmbd, s] },
       { name: `${p}ffn_down_shexp.weight`, unit: l, ne: [s, h.nEmbd] },
     );
+    if (o.shexpGate) w.push({ name: `${p}ffn_gate_inp_shexp.weight`, unit: l, ne: [h.nEmbd] });
   }
   return w;
 }
@@ -112,7 +114,9 @@ export function moeWeights(l: number, h: H, o: { norm?: string | null; nFFShared
  * x += Σ_e w[e] · expert_e(xn) (+ shared_expert(xn)) over the experts the router picks. The router
  * logits are read back so only the chosen experts run. Per-expert biases (gpt-oss) are rows of the
  * ffn_*_exps.bias tensors. act: the experts' GLU ('swiglu_oai' for gpt-oss); nFFShared: the shared
- * expert's width (0 = none; the activations g, u, h must hold it).
+ * expert's width (0 = none; the activations g, u, h must hold it). With ffn_gate_inp_shexp in the
+ * file the shared expert's output is scaled per token by sigmoid(ffn_gate_inp_shexp · xn) (llama.cpp
+ * qwen35moe.cpp build_layer_ffn, Qwen3-Next's shared_expert_gate).
  */
 export async function moeFeedForward(
   f: ForwardContext, h: H, l: number,
@@ -147,6 +151,12 @@ export async function moeFeedForward(
     await f.matmul(a.g, `${p}ffn_gate_shexp.weight`, a.xn); //                 shared expert, always used
     await f.matmul(a.u, `${p}ffn_up_shexp.weight`, a.xn);
     k.glu(a.h, a.g, a.u, n, act);
-    await f.matmul(a.x, `${p}ffn_down_shexp.weight`, a.h, { accumulate: true }); // x += shexp(xn)
+    if (has('ffn_gate_inp_shexp.weight')) {
+      await f.matmul(a.ffo, `${p}ffn_down_shexp.weight`, a.h); //                 o = shexp(xn)
+      await f.matmul(a.router, `${p}ffn_gate_inp_shexp.weight`, a.xn); //         gate [T, 1] (router logits are read already)
+      k.addScaled(a.x, a.ffo, a.router, h.nEmbd, { sigmoid: true }); //           x += sigmoid(gate) ⊙ o
+    } else {
+      await f.matmul(a.x, `${p}ffn_down_shexp.weight`, a.h, { accumulate: true }); // x += shexp(xn)
+    }
   }
 }

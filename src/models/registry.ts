@@ -12,11 +12,12 @@ import { phi3 } from './phi3.ts';
 import { qwen2 } from './qwen2.ts';
 import { qwen3 } from './qwen3.ts';
 import { qwen3moe } from './qwen3moe.ts';
+import { qwen35, qwen35moe } from './qwen35.ts';
 import { smollm3 } from './smollm3.ts';
 
 /** Architectures by `general.architecture`. Adding a family = one module + one entry here. */
 const ARCHITECTURES: Record<string, Architecture<any>> = Object.fromEntries([
-  llama, qwen2, qwen3, qwen3moe, phi3, gemma2, gemma3, gptOss, mistral3, smollm3, olmo2, granite, deepseek2,
+  llama, qwen2, qwen3, qwen3moe, phi3, gemma2, gemma3, gptOss, mistral3, smollm3, olmo2, granite, deepseek2, qwen35, qwen35moe,
 ].map((a) => [a.name, a]));
 
 /** Throws LayerstreamError('unsupported_architecture') naming the architecture. */

@@ -15,6 +15,7 @@
  */
 import { byteEncode } from './bytes.ts';
 import {
+  CPT_ACCENT_MARK,
   CPT_LETTER,
   CPT_MASK_CATEGORIES,
   CPT_NUMBER,
@@ -34,6 +35,8 @@ const RE_GPT2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}
 const RE_LLAMA3_ORIG = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const RE_LLAMA3 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const RE_QWEN2 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+// Qwen3.5: letter runs also take combining marks ([\p{L}\p{M}]+ instead of \p{L}+)
+const RE_QWEN35 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const RE_PORO = " ?[^(\\s|.,!?\u2026\u3002\uFF0C\u3001\u0964\u06D4\u060C)]+";
 
 /** Regex lists per llama.cpp pre-tokenizer type (`LLAMA_VOCAB_PRE_TYPE_*`). */
@@ -79,6 +82,7 @@ const PRE_TYPE_REGEXES: Readonly<Record<string, readonly string[]>> = {
   JAIS: [RE_GPT2],
   STABLELM2: [RE_QWEN2],
   QWEN2: [RE_QWEN2],
+  QWEN35: [RE_QWEN35],
   PORO: [RE_PORO],
   BLOOM: [RE_PORO],
   GPT3_FINNISH: [RE_PORO],
@@ -130,6 +134,7 @@ const PRE_NAMES: ReadonlyMap<string, string> = new Map(Object.entries({
   refact: 'REFACT',
   'command-r': 'COMMAND_R',
   qwen2: 'QWEN2',
+  qwen35: 'QWEN35',
   stablelm2: 'STABLELM2',
   olmo: 'OLMO',
   dbrx: 'DBRX',
@@ -262,8 +267,13 @@ const splitGpt2: Splitter = (cpts, offsets) => {
   return out;
 };
 
-/** llama.cpp `unicode_regex_split_custom_llama3`. */
-const splitLlama3: Splitter = (cpts, offsets) => {
+/**
+ * llama.cpp `unicode_regex_split_custom_llama3` (digits 3: \p{N}{1,3}, marks false) and
+ * `unicode_regex_split_custom_qwen35` (digits 1: \p{N}; marks: letter runs take \p{M} too, and
+ * the punctuation run stops at them), which differ only there.
+ */
+const llama3StyleSplitter = (o: { digits: 1 | 3; marks: boolean }): Splitter => (cpts, offsets) => {
+  const WORD = o.marks ? CPT_LETTER | CPT_ACCENT_MARK : CPT_LETTER; // [\p{L}\p{M}] or \p{L}
   const out: number[] = [];
   let start = 0;
   for (const offset of offsets) {
@@ -297,14 +307,20 @@ const splitLlama3: Splitter = (cpts, offsets) => {
           }
         }
       }
-      // regex: [^\r\n\p{L}\p{N}]?\p{L}+
+      // regex: [^\r\n\p{L}\p{N}]?\p{L}+ (qwen35: [^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+)
       if (!(cpt === CR || cpt === LF || flags & CPT_NUMBER)) {
-        if (flags & CPT_LETTER || getFlags(pos + 1) & CPT_LETTER) {
+        if (flags & WORD || getFlags(pos + 1) & WORD) {
           pos++;
-          while (getFlags(pos) & CPT_LETTER) pos++;
+          while (getFlags(pos) & WORD) pos++;
           addToken(pos);
           continue;
         }
+      }
+      // regex: \p{N} (qwen35)
+      if (o.digits === 1 && flags & CPT_NUMBER) {
+        pos++;
+        addToken(pos);
+        continue;
       }
       // regex: \p{N}{1,3}
       if (flags & CPT_NUMBER) {
@@ -318,11 +334,11 @@ const splitLlama3: Splitter = (cpts, offsets) => {
         addToken(pos);
         continue;
       }
-      // regex: <space>?[^\s\p{L}\p{N}]+[\r\n]*
+      // regex: <space>?[^\s\p{L}\p{N}]+[\r\n]* (qwen35: [^\s\p{L}\p{M}\p{N}])
       let flags2 = cpt === SPACE ? getFlags(pos + 1) : flags;
-      if (!(flags2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && flags) {
+      if (!(flags2 & (CPT_WHITESPACE | WORD | CPT_NUMBER)) && flags) {
         if (cpt === SPACE) pos++;
-        while (!(flags2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && flags2) flags2 = getFlags(++pos);
+        while (!(flags2 & (CPT_WHITESPACE | WORD | CPT_NUMBER)) && flags2) flags2 = getFlags(++pos);
         let cpt2 = getCpt(pos);
         while (cpt2 === CR || cpt2 === LF) cpt2 = getCpt(++pos);
         addToken(pos);
@@ -360,9 +376,13 @@ const splitLlama3: Splitter = (cpts, offsets) => {
   return out;
 };
 
+const splitLlama3 = llama3StyleSplitter({ digits: 3, marks: false });
+const splitQwen35 = llama3StyleSplitter({ digits: 1, marks: true });
+
 function customSplitter(expr: string): Splitter | undefined {
   if (expr === RE_GPT2) return splitGpt2;
   if (expr === RE_LLAMA3 || expr === RE_LLAMA3_ORIG) return splitLlama3;
+  if (expr === RE_QWEN35) return splitQwen35;
   return undefined;
 }
 

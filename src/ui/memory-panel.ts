@@ -59,6 +59,10 @@ export class LsMemoryPanel extends LitElement {
       .kv {
         background: var(--ls-kv);
       }
+      .state {
+        background: var(--ls-kv);
+        opacity: 0.55;
+      }
       .scratch {
         background: var(--ls-scratch);
       }
@@ -168,7 +172,8 @@ export class LsMemoryPanel extends LitElement {
   private budget(s: EngineStats) {
     const poolBytes = s.poolSlots * s.poolSlotBytes;
     const residentBytes = Math.max(0, s.weightBytesOnGpu - poolBytes);
-    const used = s.kvCacheBytes + s.scratchBytes + s.weightBytesOnGpu;
+    const stateBytes = recurrentBytes(s);
+    const used = s.kvCacheBytes + stateBytes + s.scratchBytes + s.weightBytesOnGpu;
     const whole = Math.max(s.gpuBudgetBytes, used, 1);
     const freeBytes = Math.max(0, s.gpuBudgetBytes - used);
     // Non-zero parts stay visible as a sliver even when tiny next to a large budget.
@@ -178,9 +183,10 @@ export class LsMemoryPanel extends LitElement {
         <div
           class="bar"
           role="img"
-          aria-label=${`GPU budget ${formatBytes(s.gpuBudgetBytes)}: K/V cache ${formatBytes(s.kvCacheBytes)}, scratch ${formatBytes(s.scratchBytes)}, resident weights ${formatBytes(residentBytes)}, pool ${formatBytes(poolBytes)}, free ${formatBytes(freeBytes)}`}
+          aria-label=${`GPU budget ${formatBytes(s.gpuBudgetBytes)}: K/V cache ${formatBytes(s.kvCacheBytes)}${stateBytes ? `, recurrent state ${formatBytes(stateBytes)}` : ''}, scratch ${formatBytes(s.scratchBytes)}, resident weights ${formatBytes(residentBytes)}, pool ${formatBytes(poolBytes)}, free ${formatBytes(freeBytes)}`}
         >
           <div class="kv" style="width: ${pct(s.kvCacheBytes)}" title="K/V cache ${formatBytes(s.kvCacheBytes)}"></div>
+          ${stateBytes ? html`<div class="state" style="width: ${pct(stateBytes)}" title="recurrent state ${formatBytes(stateBytes)}"></div>` : ''}
           <div class="scratch" style="width: ${pct(s.scratchBytes)}" title="scratch ${formatBytes(s.scratchBytes)}"></div>
           <div class="resident" style="width: ${pct(residentBytes)}" title="resident weights ${formatBytes(residentBytes)}"></div>
           <div class="pool" style="width: ${pct(poolBytes)}" title="pool slots ${formatBytes(poolBytes)}"></div>
@@ -191,6 +197,18 @@ export class LsMemoryPanel extends LitElement {
             <span><span class="swatch kv"></span>K/V cache <span class="muted">(${formatCount(s.contextLength)} tokens, ${s.kvCacheType})</span></span>
             <span class="num" data-testid="mem-kv">${formatBytes(s.kvCacheBytes)}</span>
           </div>
+          ${stateBytes
+            ? html`<div title="conv and delta-rule state of the recurrent (Gated DeltaNet) layers: a fixed size, whatever the context length">
+                  <span><span class="swatch state"></span>Recurrent state <span class="muted">(does not grow)</span></span>
+                  <span class="num" data-testid="mem-state">${formatBytes(s.recurrentStateBytes)}</span>
+                </div>
+                ${s.stateSnapshotBytes
+                  ? html`<div title="copies of the recurrent state kept so a follow-up, regenerated or edited prompt resumes without recomputing the conversation">
+                      <span><span class="swatch state"></span>State snapshots</span>
+                      <span class="num" data-testid="mem-snapshots">${formatBytes(s.stateSnapshotBytes)}</span>
+                    </div>`
+                  : ''}`
+            : ''}
           <div><span><span class="swatch scratch"></span>Scratch</span><span class="num" data-testid="mem-scratch">${formatBytes(s.scratchBytes)}</span></div>
           <div><span><span class="swatch resident"></span>Resident weights</span><span class="num" data-testid="mem-resident">${formatBytes(residentBytes)}</span></div>
           <div>
@@ -276,7 +294,7 @@ export class LsMemoryPanel extends LitElement {
         <div class="placeholder muted">Load a model to see how its weights fit the budget.</div>
       </section>`;
     }
-    const totalGpu = s.weightBytesOnGpu + s.kvCacheBytes + s.scratchBytes;
+    const totalGpu = s.weightBytesOnGpu + s.kvCacheBytes + recurrentBytes(s) + s.scratchBytes;
     const gpuMs = s.layerGpuMs.reduce((a, b) => a + b, 0) + s.headGpuMs;
     return html`
       <section data-testid="memory-panel">
@@ -324,6 +342,11 @@ export class LsMemoryPanel extends LitElement {
       </section>
     `;
   }
+}
+
+/** GPU bytes of the recurrent state and its snapshots (0 for models without recurrent layers, or stats from before they existed). */
+function recurrentBytes(s: EngineStats): number {
+  return (s.recurrentStateBytes ?? 0) + (s.stateSnapshotBytes ?? 0);
 }
 
 declare global {

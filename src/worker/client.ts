@@ -38,6 +38,7 @@ export async function createEngine(opts: EngineOptions & EngineTuning): Promise<
         expertStreaming: opts.expertStreaming,
         profileLayers: opts.profileLayers,
         uploadMethod: opts.uploadMethod,
+        stateSnapshots: opts.stateSnapshots,
         maxBatch: opts.maxBatch,
         maxBindingBytes: opts.maxBindingBytes,
         stagingChunkBytes: opts.stagingChunkBytes,

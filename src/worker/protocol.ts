@@ -21,7 +21,7 @@ export interface GenerateResult {
 }
 
 /** EngineOptions without the model and callbacks, plus the tuning knobs (see client.ts EngineTuning). */
-export type LoadOptions = Pick<EngineOptions, 'gpuBudgetBytes' | 'ramBudgetBytes' | 'contextLength' | 'kvCacheType' | 'expertStreaming' | 'profileLayers' | 'uploadMethod'> & {
+export type LoadOptions = Pick<EngineOptions, 'gpuBudgetBytes' | 'ramBudgetBytes' | 'contextLength' | 'kvCacheType' | 'expertStreaming' | 'profileLayers' | 'uploadMethod' | 'stateSnapshots'> & {
   maxBatch?: number;
   maxBindingBytes?: number;
   stagingChunkBytes?: number;

@@ -64,14 +64,16 @@ export async function runModel(
 /**
  * A GPU budget (bytes) that leaves `fraction` of the model's weights for weights: loads the model
  * once fully resident with `opts` (same contextLength / kvCacheType / maxBatch, so the same K/V
- * cache and scratch) and returns kvCacheBytes + scratchBytes + fraction × weight bytes.
+ * cache and scratch) and returns kvCacheBytes + scratchBytes (+ recurrent state and its snapshots)
+ * + fraction × weight bytes.
  */
 export async function budgetFor(page: Page, url: string, fraction: number, opts: Record<string, unknown> = {}): Promise<number> {
   return page.evaluate(async ({ url, fraction, opts }) => {
     const e = await (window as any).ls.createEngine({ model: url, ...opts, gpuBudgetBytes: 2 ** 40 });
     try {
       const s = await e.stats();
-      return s.kvCacheBytes + s.scratchBytes + Math.floor(s.weightBytesOnGpu * fraction);
+      // recurrent models (qwen35) also reserve their state and its snapshots
+      return s.kvCacheBytes + s.scratchBytes + (s.recurrentStateBytes ?? 0) + (s.stateSnapshotBytes ?? 0) + Math.floor(s.weightBytesOnGpu * fraction);
     } finally {
       await e.dispose();
     }
