@@ -80,6 +80,18 @@ export function route(logits: Float32Array, T: number, nExpert: number, g: Gatin
   return w;
 }
 
+/** Selection biases read back once per loaded model (they are weights: constant), by tensor name. */
+const selectionBiases = new WeakMap<ForwardContext, Map<string, Float32Array>>();
+
+/** The `exp_probs_b` vector [nExpert] on the CPU, where route() needs it: read from the GPU on first use only. */
+async function selectionBias(f: ForwardContext, name: string, nExpert: number): Promise<Float32Array> {
+  let m = selectionBiases.get(f);
+  if (!m) selectionBiases.set(f, (m = new Map()));
+  let v = m.get(name);
+  if (!v) m.set(name, (v = await f.read((await f.vector(name)).pieces[0].view, nExpert)));
+  return v;
+}
+
 /**
  * Mixture-of-experts weights of layer l, in the order moeFeedForward reads them: norm (`norm`, or
  * none when the architecture normalizes elsewhere), router (+ bias), the 3-D expert tensors (+
@@ -129,7 +141,7 @@ export async function moeFeedForward(
   const has = (n: string) => f.has(`${p}${n}`);
   await f.matmul(a.router, `${p}ffn_gate_inp.weight`, a.xn); //             router [T, n_expert]
   if (has('ffn_gate_inp.bias')) k.addRow(a.router, await f.vector(`${p}ffn_gate_inp.bias`), h.nExpert);
-  const selBias = has('exp_probs_b.bias') ? await f.read((await f.vector(`${p}exp_probs_b.bias`)).pieces[0].view, h.nExpert) : undefined;
+  const selBias = has('exp_probs_b.bias') ? await selectionBias(f, `${p}exp_probs_b.bias`, h.nExpert) : undefined;
   const weights = route(await f.read(a.router, f.T * h.nExpert), f.T, h.nExpert, g, selBias);
   const addBias = async (y: typeof a.g, n: string, width: number, e: number) => {
     if (has(`${n}.bias`)) k.addRow(y, await f.vector(`${p}${n}.bias`), width, e);
