@@ -1,17 +1,17 @@
 import type { EngineStats, GenerateRequest, GeneratedToken, ModelInfo } from '../api.ts';
 import { LayerstreamError } from '../errors.ts';
-import { Metadata, type GGUFFile } from '../gguf/gguf.ts';
+import type { GGUFFile, Metadata } from '../gguf/gguf.ts';
 import { countBufferCreation } from '../gpu/device.ts';
 import { Kernels, type BufView, type KvCacheType } from '../gpu/kernels.ts';
 import { PassTimer } from '../gpu/pass-timer.ts';
 import { Readback } from '../gpu/readback.ts';
 import { isGpuType } from '../gpu/shaders.ts';
 import type { Architecture, BaseHParams } from '../models/architecture.ts';
-import { architectureFor } from '../models/registry.ts';
 import type { ByteSource } from '../storage/byte-source.ts';
-import { createTokenizer, type GGUFTokenizer } from '../tokenizer/index.ts';
+import type { GGUFTokenizer } from '../tokenizer/index.ts';
+import { checkModel } from './check-model.ts';
 import { Forward, type Activations } from './forward.ts';
-import { defaultGpuBudget, planResidency, type TensorUse } from './residency.ts';
+import { defaultGpuBudget, planResidency } from './residency.ts';
 import { rng } from './sampler.ts';
 import { TokenPicker } from './token-picker.ts';
 import type { UploadMethod } from './staging.ts';
@@ -117,15 +117,9 @@ export class EngineCore {
     const { source, gguf } = model;
     const buffersCreated = countBufferCreation(device);
     const progress = o.onProgress ?? (() => {});
-    const md = new Metadata(gguf.metadata);
-    const arch = architectureFor(md.string('general.architecture'));
-    const tokenizer = createTokenizer(md);
-    const h = arch.hparams(md, gguf);
+    // every count in the header checked against the tensors present before anything is allocated
+    const { md, arch, tokenizer, h, uses, embd } = checkModel(gguf, isGpuType);
     progress('plan', 0, source.size);
-    const uses = checkWeights(arch, h, gguf);
-    const embd = gguf.tensorByName.get('token_embd.weight');
-    if (!embd) throw new LayerstreamError('missing_tensor', 'missing tensor token_embd.weight');
-    if (!isGpuType(embd.type.name)) throw new LayerstreamError('unsupported_tensor_type', `unsupported tensor type ${embd.type.name} in token_embd.weight`);
 
     const ctx = Math.max(1, Math.min(o.contextLength ?? 2048, h.contextLength));
     const kvType = o.kvCacheType ?? 'f32';
@@ -514,34 +508,4 @@ function scratchBytesOf(b: Activations): number {
 function isCpuAdapter(device: GPUDevice): boolean {
   const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   return !!info && (info.architecture === 'swiftshader' || info.vendor === 'google' && /swiftshader/i.test(info.description) || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true);
-}
-
-/**
- * Checks every weight the architecture needs: present, shaped as the hyperparameters say, of a type
- * the kernels read. Returns them as TensorUses in forward order.
- */
-function checkWeights(arch: Architecture<BaseHParams>, h: BaseHParams, gguf: GGUFFile): TensorUse[] {
-  const uses: TensorUse[] = [];
-  for (const spec of arch.weights(h, gguf)) {
-    const t = gguf.tensorByName.get(spec.name);
-    if (!t) {
-      if (spec.optional) continue;
-      throw new LayerstreamError('missing_tensor', `missing tensor ${spec.name} (architecture ${arch.name})`);
-    }
-    const ne = [...t.ne];
-    while (ne.length > spec.ne.length && ne[ne.length - 1] === 1) ne.pop();
-    if (ne.length !== spec.ne.length || ne.some((v, i) => v !== spec.ne[i])) {
-      throw new LayerstreamError('malformed', `tensor ${spec.name} has shape [${t.ne.join(', ')}] but the hyperparameters say [${spec.ne.join(', ')}]`);
-    }
-    if (!isGpuType(t.type.name)) throw new LayerstreamError('unsupported_tensor_type', `unsupported tensor type ${t.type.name} in ${spec.name}`);
-    if (spec.ne.length === 1 && t.type.name !== 'F32') throw new LayerstreamError('unsupported_tensor_type', `vector ${spec.name} must be F32, is ${t.type.name}`);
-    // matrices are read 4 columns at a time; F32 vectors are bound whole (qwen35's ssm_a and ssm_dt.bias have one value per head)
-    if (t.ne[0] % 4 !== 0 && spec.ne.length !== 1) throw new LayerstreamError('malformed', `tensor ${spec.name} row width ${t.ne[0]} is not a multiple of 4`);
-    const rows = t.ne.slice(1).reduce((s, v) => s * v, 1);
-    // 3-D expert tensors (ffn_*_exps) stream per expert; other 3-D tensors (MLA's per-head
-    // attn_k_b / attn_v_b, which every token reads whole) are plain row ranges
-    const experts = spec.ne.length === 3 && /_exps\.weight$/.test(spec.name);
-    uses.push({ name: spec.name, unit: spec.unit, rows, rowBytes: t.nBytes / rows, fileOffset: t.offset, rowsPerExpert: experts ? t.ne[1] : undefined });
-  }
-  return uses;
 }

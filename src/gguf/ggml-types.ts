@@ -52,6 +52,21 @@ export const GGML_TYPES: readonly GGMLTypeInfo[] = [
   T('Q2_0', 42, 64, 18),
 ];
 
+/**
+ * Type ids ggml once had and has removed (ggml.h keeps them as comments): a file that uses one was
+ * written by an old converter or for a repacked CPU layout and must be re-quantized.
+ */
+export const GGML_REMOVED_TYPES: ReadonlyMap<number, string> = new Map([
+  [4, 'Q4_2'],
+  [5, 'Q4_3'],
+  [31, 'Q4_0_4_4'],
+  [32, 'Q4_0_4_8'],
+  [33, 'Q4_0_8_8'],
+  [36, 'IQ4_NL_4_4'],
+  [37, 'IQ4_NL_4_8'],
+  [38, 'IQ4_NL_8_8'],
+]);
+
 const byId = new Map(GGML_TYPES.map((t) => [t.id, t]));
 const byName = new Map(GGML_TYPES.map((t) => [t.name, t]));
 

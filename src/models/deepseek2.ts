@@ -59,6 +59,12 @@ export const deepseek2: Architecture<Deepseek2HParams> = {
     if (func === 0) func = (blockCount === 47 || blockCount === 48) && t.nVocab === 154880 ? 2 : 1;
     if (!GATING[func]) throw new LayerstreamError('malformed', `${key('expert_gating_func')} ${func} is not supported (softmax 1, sigmoid 2, softmax_weight 3)`);
     const nGroups = md.number(key('expert_group_count'), 0);
+    if (nGroups > 1) {
+      const used = md.number(key('expert_group_used_count'));
+      if (!Number.isInteger(nGroups) || t.nExpert % nGroups !== 0 || !(Number.isInteger(used) && used >= 1 && used <= nGroups) || t.nExpertUsed > used * (t.nExpert / nGroups)) {
+        throw new LayerstreamError('malformed', `${key('expert_group_count')} ${nGroups} with ${key('expert_group_used_count')} ${used} does not fit ${key('expert_count')} ${t.nExpert} and ${key('expert_used_count')} ${t.nExpertUsed}`);
+      }
+    }
     const gating: Gating = {
       func: GATING[func],
       k: t.nExpertUsed,

@@ -82,18 +82,71 @@ export interface TransformerHParams extends BaseHParams {
   ffnAct: 'silu' | 'gelu' | 'swiglu_oai';
 }
 
-/** Reads the common keys. Throws LayerstreamError('malformed') naming a missing or inconsistent key. */
+/**
+ * An integer metadata value in [min, max] (llama.cpp reads these keys as u32 / i32). Throws
+ * LayerstreamError('malformed') naming the key and the value.
+ */
+export function readInt(md: Metadata, key: string, o: { min?: number; max?: number; fallback?: number; why?: string } = {}): number {
+  const v = o.fallback === undefined ? md.number(key) : md.number(key, o.fallback);
+  const min = o.min ?? 0;
+  const max = o.max ?? 2 ** 32 - 1;
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new LayerstreamError('malformed', `${key} is ${v}: ${o.why ?? `must be an integer from ${min} to ${max}`}`);
+  }
+  return v;
+}
+
+const blocksCache = new WeakMap<GGUFFile, number>();
+
+/** Blocks the file has tensors for: the highest N of a `blk.N.*` tensor, plus one (0 without any). */
+export function blocksInFile(gguf: GGUFFile): number {
+  let n = blocksCache.get(gguf);
+  if (n === undefined) {
+    n = 0;
+    for (const t of gguf.tensors) {
+      const m = /^blk\.(\d+)\./.exec(t.name);
+      if (m) n = Math.max(n, Number(m[1]) + 1);
+    }
+    blocksCache.set(gguf, n);
+  }
+  return n;
+}
+
+/**
+ * `<arch>.block_count` (and `nextn_predict_layers`, the multi-token-prediction blocks after the
+ * trunk), checked against the blocks the file has tensors for before anything loops over the
+ * layers: a header that claims 10^9 layers fails here, not after a billion iterations.
+ */
+export function readBlockCount(md: Metadata, gguf: GGUFFile, arch: string): number {
+  const key = `${arch}.block_count`;
+  const n = readInt(md, key, { min: 1 });
+  const nextn = readInt(md, `${arch}.nextn_predict_layers`, { fallback: 0, max: n - 1 });
+  const present = blocksInFile(gguf);
+  if (n - nextn > present) {
+    throw new LayerstreamError(
+      'malformed',
+      `${key} is ${n}${nextn ? ` (${nextn} of them multi-token prediction)` : ''}, but the file has tensors for ${present === 0 ? 'no blocks' : `${present} block${present === 1 ? '' : 's'} (blk.0 to blk.${present - 1})`}`,
+    );
+  }
+  return n;
+}
+
+/** Reads the common keys. Throws LayerstreamError('malformed') naming a missing or inconsistent key and its value. */
 export function readTransformerHParams(md: Metadata, gguf: GGUFFile, arch: string, ropeMode: 0 | 2): TransformerHParams {
   const k = (s: string) => `${arch}.${s}`;
-  const nEmbd = md.number(k('embedding_length'));
-  const nHead = md.number(k('attention.head_count'));
-  const nHeadKv = md.number(k('attention.head_count_kv'), nHead);
-  const headDim = md.number(k('attention.key_length'), nEmbd / nHead);
-  if (!(nHead > 0) || !Number.isInteger(headDim) || !(nHeadKv > 0) || nHead % nHeadKv !== 0) {
-    throw new LayerstreamError('malformed', `inconsistent attention shape: ${k('embedding_length')} ${nEmbd}, ${k('attention.head_count')} ${nHead}, ${k('attention.head_count_kv')} ${nHeadKv}`);
+  const nLayers = readBlockCount(md, gguf, arch);
+  const nEmbd = readInt(md, k('embedding_length'), { min: 1 });
+  const nHead = readInt(md, k('attention.head_count'), { min: 1 });
+  const nHeadKv = readInt(md, k('attention.head_count_kv'), { min: 1, fallback: nHead });
+  if (!md.has(k('attention.key_length')) && nEmbd % nHead !== 0) {
+    throw new LayerstreamError('malformed', `${k('attention.head_count')} ${nHead} does not divide ${k('embedding_length')} ${nEmbd} (and there is no ${k('attention.key_length')})`);
   }
-  const nExpert = md.number(k('expert_count'), 0);
-  const nExpertUsed = md.number(k('expert_used_count'), 0);
+  const headDim = readInt(md, k('attention.key_length'), { min: 1, fallback: nEmbd / nHead });
+  if (nHead % nHeadKv !== 0) {
+    throw new LayerstreamError('malformed', `inconsistent attention shape: ${k('attention.head_count_kv')} ${nHeadKv} does not divide ${k('attention.head_count')} ${nHead} (${k('embedding_length')} ${nEmbd})`);
+  }
+  const nExpert = readInt(md, k('expert_count'), { fallback: 0 });
+  const nExpertUsed = readInt(md, k('expert_used_count'), { fallback: 0 });
   if (md.has(k('expert_count')) && nExpert < 1) throw new LayerstreamError('malformed', `${k('expert_count')} is ${nExpert}: a mixture of experts needs at least one expert`);
   if (nExpert > 0 && !(nExpertUsed >= 1 && nExpertUsed <= nExpert)) {
     throw new LayerstreamError('malformed', `${k('expert_used_count')} is ${nExpertUsed}, must be between 1 and ${k('expert_count')} ${nExpert}`);
@@ -101,12 +154,18 @@ export function readTransformerHParams(md: Metadata, gguf: GGUFFile, arch: strin
   const nVocab = gguf.tensorByName.get('token_embd.weight')?.ne[1] ?? md.strings('tokenizer.ggml.tokens')?.length ?? 0;
   const scaling = md.string(k('rope.scaling.type'), 'linear'); // llama.cpp's default
   const factor = md.number(k('rope.scaling.factor'), 1);
-  const ropeFreqScale = (scaling === 'linear' || scaling === 'yarn') && factor > 0 ? 1 / factor : 1;
-  const nRot = md.number(k('rope.dimension_count'), headDim);
+  const ropeFreqScale = (scaling === 'linear' || scaling === 'yarn') && factor > 0 && Number.isFinite(factor) ? 1 / factor : 1;
+  const nRot = readInt(md, k('rope.dimension_count'), { fallback: headDim, max: headDim, why: `must be an even number of rotated dims from 0 to the head width ${headDim}` });
+  if (nRot % 2 !== 0) {
+    const what = md.has(k('rope.dimension_count')) ? `${k('rope.dimension_count')} is ${nRot}` : `the head width ${nRot} (${md.has(k('attention.key_length')) ? k('attention.key_length') : `${k('embedding_length')} / ${k('attention.head_count')}`}) is odd and there is no ${k('rope.dimension_count')}`;
+    throw new LayerstreamError('malformed', `${what}: RoPE rotates pairs, so it must be even`);
+  }
   const ropeBase = md.number(k('rope.freq_base'), 10000);
-  const contextLength = md.number(k('context_length'));
-  const nLayers = md.number(k('block_count'));
-  if (!(nLayers > 0)) throw new LayerstreamError('malformed', `${k('block_count')} is ${nLayers}`);
+  if (!(ropeBase > 0 && Number.isFinite(ropeBase))) throw new LayerstreamError('malformed', `${k('rope.freq_base')} is ${ropeBase}: must be a positive number`);
+  const contextLength = readInt(md, k('context_length'), { min: 1, max: Number.MAX_SAFE_INTEGER, why: 'a model needs a context of at least one token' });
+  const eps = md.number(k('attention.layer_norm_rms_epsilon'), 1e-5);
+  if (!(eps >= 0 && Number.isFinite(eps))) throw new LayerstreamError('malformed', `${k('attention.layer_norm_rms_epsilon')} is ${eps}: must be a small non-negative number`);
+  const nFF = readInt(md, k(nExpert > 0 && md.has(k('expert_feed_forward_length')) ? 'expert_feed_forward_length' : 'feed_forward_length'));
   return {
     nLayers,
     nEmbd,
@@ -116,9 +175,9 @@ export function readTransformerHParams(md: Metadata, gguf: GGUFFile, arch: strin
     nHeadKv,
     headDim,
     kvWidth: nHeadKv * headDim,
-    nFF: md.number(k(nExpert > 0 && md.has(k('expert_feed_forward_length')) ? 'expert_feed_forward_length' : 'feed_forward_length')),
+    nFF,
     nRot,
-    eps: md.number(k('attention.layer_norm_rms_epsilon'), 1e-5),
+    eps,
     ropeBase,
     ropeFreqScale,
     ropeYarn: readYarn(md, arch, { nRot, base: ropeBase, freqScale: ropeFreqScale, nCtxTrain: contextLength }),

@@ -43,6 +43,9 @@ const FIM_TEXTS: Readonly<Record<'fimPre' | 'fimSuf' | 'fimMid' | 'fimPad' | 'fi
 
 type SpecialName = 'bos' | 'eos' | 'eot' | 'eom' | 'unk' | 'sep' | 'pad' | 'mask' | 'fimPre' | 'fimSuf' | 'fimMid' | 'fimPad' | 'fimRep' | 'fimSep';
 
+/** Special ids that must lie inside the vocabulary when the metadata sets them (loadVocab). */
+const STRICT_SPECIAL: ReadonlySet<SpecialName> = new Set(['bos', 'eos', 'eot', 'eom', 'unk', 'sep']);
+
 /** Metadata keys for special ids, in llama.cpp's order (later deprecated keys win). */
 const SPECIAL_KEYS: readonly [string, SpecialName][] = [
   ['bos_token_id', 'bos'],
@@ -102,7 +105,8 @@ function malformed(message: string): never {
 
 /**
  * Reads `tokenizer.ggml.*` metadata the way llama.cpp's `llama_vocab::impl::load` does.
- * Throws LayerstreamError: 'malformed' (missing/inconsistent tokens, scores, token types or merges,
+ * Throws LayerstreamError: 'malformed' (missing/inconsistent tokens, scores, token types or merges, a
+ * bos/eos/eot/eom/unk/sep id outside the vocabulary,
  * unknown model name), 'unsupported_architecture' (a tokenizer model llama.cpp has but this runtime
  * does not implement: t5, rwkv, none).
  */
@@ -184,12 +188,19 @@ export function loadVocab(md: Metadata): Vocab {
   }
   const scores = rawScores instanceof Float32Array ? rawScores : Float32Array.from(rawScores ?? new Float32Array(n));
 
-  // special ids from metadata; out-of-range values keep the default, as in llama.cpp
+  // special ids from metadata. llama.cpp keeps the default for an id outside the vocabulary (with a
+  // warning); -1 (LLAMA_TOKEN_NULL, often written as u32 4294967295) is how converters say "none".
+  // An id the engine feeds to the model or stops on (bos, eos, eot, eom, unk, sep) that lies outside
+  // the vocabulary is refused instead: it would index past the embedding or never match.
   for (const [key, name] of SPECIAL_KEYS) {
     if (!md.has(K(key))) continue;
     const id = md.number(K(key));
+    if (id === -1 || id === 0xffffffff) continue;
     if (Number.isInteger(id) && id >= 0 && id < n) sp[name] = id;
+    else if (STRICT_SPECIAL.has(name)) malformed(`${K(key)} is ${id}, outside the vocabulary of ${n} tokens (tokenizer.ggml.tokens)`);
   }
+  // defaults (llama: bos 1, eos 2, unk 0; gpt2: 11) that a small vocabulary does not have
+  for (const name of Object.keys(sp) as SpecialName[]) if (sp[name] >= n) sp[name] = NULL;
   addBos = md.bool(K('add_bos_token'), addBos);
   addEos = md.bool(K('add_eos_token'), addEos);
   // WordPiece appends [SEP]; later llama.cpp reads add_sep_token for it

@@ -1,6 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { CACHE_SCHEME, createEngine } from '../index.ts';
+import { TabLock, tabLockBanner, type TabLockState } from './tab-lock.ts';
 import type { Engine, EngineStats, LoadProgress, ModelInfo } from '../api.ts';
 import { LayerstreamError, reviveError } from '../errors.ts';
 import { baseStyles } from './styles.ts';
@@ -97,6 +98,19 @@ export class LsApp extends LitElement {
       .chip.bad {
         background: var(--ls-danger-soft);
         color: var(--ls-danger);
+      }
+      .tab-lock {
+        display: flex;
+        align-items: center;
+        justify-content: space-between;
+        gap: 12px;
+        flex-wrap: wrap;
+        margin: 0 0 12px;
+        padding: 10px 14px;
+        border: 1px solid var(--ls-border);
+        border-left: 4px solid var(--ls-accent);
+        border-radius: var(--ls-radius-s);
+        background: var(--ls-surface);
       }
       ls-error-banner {
         margin-bottom: var(--ls-gap-m);
@@ -279,6 +293,11 @@ export class LsApp extends LitElement {
   private generation: Promise<void> | null = null;
   private readonly onPageHide = () => void this.engine?.dispose().catch(() => {});
   private autoLoaded = false;
+  /** one engine per browser profile: another tab of the app may hold it, or take it from this one */
+  private readonly tabLock = new TabLock(() => this.unload());
+  @state() private lockState: TabLockState = 'free';
+  /** the load this tab wants (refused while another tab holds the engine, or the one given up to another tab) */
+  private wantedLoad: LoadRequest | null = null;
 
   connectedCallback(): void {
     super.connectedCallback();
@@ -297,6 +316,7 @@ export class LsApp extends LitElement {
       if (final) void this.store.refresh();
     };
     this.store.beforeDelete = (id) => this.releaseModel(id);
+    this.tabLock.addEventListener('change', () => (this.lockState = this.tabLock.state));
     void this.store.refresh();
     // First open: load the embedded default model.
     if (!this.autoLoaded) {
@@ -370,7 +390,10 @@ export class LsApp extends LitElement {
   /** Before a cached model is deleted: unloads the engine if it reads that model (its OPFS file is open). */
   private async releaseModel(id: string): Promise<void> {
     const model = this.store.models.find((m) => m.id === id);
-    if (model && this.loadedModel && findCachedModel([model], this.loadedModel)) await this.unload();
+    if (model && this.loadedModel && findCachedModel([model], this.loadedModel)) {
+      await this.unload();
+      this.tabLock.free();
+    }
   }
 
   /** Stops generation and disposes the engine; no model is loaded afterwards. */
@@ -439,6 +462,16 @@ export class LsApp extends LitElement {
     this.resetOutput();
     if (previous) await previous.dispose().catch((e: unknown) => console.warn('dispose() failed', e));
     if (seq !== this.loadSeq) return;
+    this.wantedLoad = request;
+    if (!(await this.tabLock.acquire({ wait: false }))) {
+      // another tab of the app holds the engine: the banner offers to take it over
+      if (seq === this.loadSeq) {
+        this.loading = false;
+        this.progress = null;
+      }
+      return;
+    }
+    if (seq !== this.loadSeq) return;
 
     try {
       let model = request.model;
@@ -474,6 +507,7 @@ export class LsApp extends LitElement {
       }
       this.engine = engine;
       this.loadedModel = model;
+      this.wantedLoad = { ...request, model }; // a local file is in OPFS now: taking the model back loads it from there
       this.info = engine.info;
       document.title = `${engine.info.name || request.label} · layerstream`;
       await this.refreshStats(engine);
@@ -578,6 +612,15 @@ export class LsApp extends LitElement {
     void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLButtonElement>(`#tab-${this.tab}`)?.focus());
   }
 
+  private lockBanner() {
+    const b = tabLockBanner(this.lockState);
+    if (!b) return '';
+    return html`<div class="tab-lock" role="status" data-testid="tab-lock-banner">
+      <span>${b.message}</span>
+      <button type="button" data-testid="tab-lock-action" ?disabled=${this.loading} @click=${() => void this.onTakeOver()}>${b.action}</button>
+    </div>`;
+  }
+
   private tabs() {
     const chatRunning = this.chat.running;
     const completeRunning = this.status === 'generating';
@@ -597,6 +640,16 @@ export class LsApp extends LitElement {
         </button>`,
       )}
     </div>`;
+  }
+
+  /** "Use it here" / "Take it back": the other tab unloads, then this one loads what it wanted. */
+  private async onTakeOver(): Promise<void> {
+    const request = this.wantedLoad ?? { model: DEFAULT_MODEL.url(), label: 'stories260K' };
+    this.loading = true;
+    this.loadingLabel = request.label;
+    this.progress = { phase: 'starting', loadedBytes: 0, totalBytes: 0 };
+    await this.tabLock.takeOver();
+    await this.load(request);
   }
 
   private onDismiss(): void {
@@ -644,6 +697,7 @@ export class LsApp extends LitElement {
         </span>
       </header>
 
+      ${this.lockBanner()}
       ${this.error
         ? html`<ls-error-banner .heading=${this.error.heading} .message=${this.error.message} .code=${this.error.code} @ls-dismiss=${this.onDismiss}></ls-error-banner>`
         : ''}
