@@ -173,17 +173,9 @@ export class CaseSource implements ByteSource {
   }
 }
 
-/** Seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG: the sampler's mulberry32 (one implementation for the project). */
+import { rng } from '../../src/engine/sampler.ts';
+export { rng };
 
 const ALL_VALUE_TYPES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 0xffffffff];
 /** ggml type ids: removed from ggml (4, 5, 31–33, 36–38), unknown (43, 255, 2^32−1), and valid ones of other sizes. */
