@@ -14,6 +14,9 @@
 //            vs 'mapped' (reads into mapped MAP_WRITE staging buffers + copyBufferToBuffer)
 //   moe      each MoE model (MOE_MODELS) at a third of its file, expertStreaming on vs off (and resident)
 //   recurrent  qwen35 / qwen35moe resident and at a third: tok/s, recurrent state vs a full-attention K/V cache at 4K / 32K
+//   speculative  speculative decoding off / ngram drafts / a draft model, on the generated model resident and at a
+//            25 % budget and on shared models, with a prompt that repeats (SPEC_PROMPT): tokens per forward pass,
+//            decode tok/s, bytes uploaded per generated token, draft acceptance, same greedy tokens
 //   kv       kvCacheType 'q8_0' vs 'f32': logit rows' relative L2 error and decode tok/s on
 //            stories260K and synth-llama-Q8_0 (tokens: ../shared/reference/<model>.f64.json)
 //   peer     wllama (bench/lib/wllama.mjs) on the generated model and synth-llama-Q8_0, next to our
@@ -51,7 +54,7 @@ const SHARED = path.resolve(ROOT, '../shared');
 const OUT_DIR = path.join(ROOT, 'bench');
 const GEN_DIR = path.join(ROOT, '.test-models/bench'); // gitignored; served as /generated/bench/
 const MiB = 1024 ** 2;
-const DEFAULT_SUITES = ['budgets', 'layers', 'ram', 'upload', 'moe', 'recurrent', 'kv', 'peer'];
+const DEFAULT_SUITES = ['budgets', 'layers', 'ram', 'upload', 'moe', 'recurrent', 'speculative', 'kv', 'peer'];
 const ALL_SUITES = [...DEFAULT_SUITES, 'shared'];
 /** K/V cache length for every run: small, so the budget is nearly all weights. */
 const CONTEXT = 256;
@@ -65,6 +68,18 @@ const PEER_SHARED_MODEL = 'synth-llama-Q8_0';
 const MOE_MODELS = ['synth-moe-Q4_K_M', 'synth-qwen3moe-Q4_K_M', 'synth-gpt-oss-MXFP4', 'synth-deepseek2-Q4_K_M'];
 /** Hybrid recurrent models of the `recurrent` suite (Gated DeltaNet + attention: qwen35, qwen35moe). */
 const RECURRENT_MODELS = ['synth-qwen35-Q4_K_M', 'synth-qwen35moe-Q4_K_M'];
+/**
+ * The `speculative` suite's prompt: text that quotes itself, where prompt lookup (ngram drafts)
+ * applies — as in editing code or summarising a document.
+ */
+const SPEC_PROMPT = 'The little dog ran to the park. He saw a big red ball. The little dog ran to the park. He saw a big';
+/** Tokens the `speculative` suite generates on the small shared models. */
+const SPEC_TOKENS = 32;
+/** Shared models of the `speculative` suite, and the draft model each gets (same vocabulary). */
+const SPEC_MODELS = [
+  { name: 'stories260K', draft: 'stories260K-Q4_K_M' },
+  { name: 'synth-llama-Q8_0', draft: 'synth-llama-Q4_0' },
+];
 /** Load errors that mean "this engine can't run this file (yet)", not "the engine broke". */
 const UNLOADABLE = new Set(['unsupported_architecture', 'unsupported_tensor_type', 'budget_too_small']);
 
@@ -228,6 +243,31 @@ function planRuns(opts, gen) {
       ours('recurrent', m, '1/3', {}, { ref, ...frac(1 / 3) });
     }
   }
+  if (opts.suites.includes('speculative')) {
+    const spec = (draft) => ({ speculative: { draft } });
+    // a warm-up long enough to draft (so the batched kernels and a draft model's are compiled);
+    // the small shared models generate SPEC_TOKENS, the generated one --tokens
+    const prompt = { prompt: SPEC_PROMPT, warmupTokens: 8 };
+    if (gen) {
+      const ref = `${gen.file}:spec-resident`;
+      ours('speculative', gen, 'resident, off', { ...resident(gen), ...spec('off') }, { ref, isReference: true, ...prompt });
+      ours('speculative', gen, 'resident, ngram', { ...resident(gen), ...spec('ngram') }, { ref, ...prompt });
+      ours('speculative', gen, '25 %, off', spec('off'), { ref, ...prompt, budgetPct: 25, ...frac(0.25) });
+      ours('speculative', gen, '25 %, ngram', spec('ngram'), { ref, ...prompt, budgetPct: 25, ...frac(0.25) });
+    }
+    for (const { name, draft } of SPEC_MODELS) {
+      const m = sharedModel(name);
+      const d = sharedModel(draft);
+      const ref = `${m.file}:spec-resident`;
+      const small = { ...prompt, tokens: SPEC_TOKENS };
+      ours('speculative', m, 'resident, off', { ...resident(m), ...spec('off') }, { ref, isReference: true, ...small });
+      ours('speculative', m, 'resident, ngram', { ...resident(m), ...spec('ngram') }, { ref, ...small });
+      ours('speculative', m, `resident, draft ${draft}`, { gpuBudgetBytes: m.bytes + d.bytes + 2 * RESIDENT_HEADROOM, draftModel: d.url, ...spec('model') }, { ref, ...small });
+      ours('speculative', m, '25 %, off', spec('off'), { ref, ...small, ...frac(0.25) });
+      ours('speculative', m, '25 %, ngram', spec('ngram'), { ref, ...small, ...frac(0.25) });
+      ours('speculative', m, `25 %, draft ${draft}`, { draftModel: d.url, ...spec('model') }, { ref, ...small, ...frac(0.25), draftBytes: d.bytes + RESIDENT_HEADROOM });
+    }
+  }
   if (opts.suites.includes('kv')) {
     for (const name of KV_MODELS) {
       const m = sharedModel(name);
@@ -283,7 +323,8 @@ function listSharedModels(filters) {
 function resolveBudget(spec, ref) {
   if (spec.weightFraction == null) return;
   const overhead = ref?.status === 'ok' ? ref.kvCacheBytes + ref.scratchBytes : 0;
-  spec.engineOptions = { ...spec.engineOptions, gpuBudgetBytes: Math.floor(spec.model.bytes * spec.weightFraction) + overhead };
+  // a draft model (speculative suite) is resident on top of the target's fraction
+  spec.engineOptions = { ...spec.engineOptions, gpuBudgetBytes: Math.floor(spec.model.bytes * spec.weightFraction) + overhead + (spec.draftBytes ?? 0) };
 }
 
 function sortKeys(o) {
@@ -370,7 +411,7 @@ async function inFreshBrowser(spec, opts, driver, work) {
 
 async function runSpec(spec, opts) {
   if (spec.kind === 'ours') {
-    const args = { url: spec.model.url, prompt: opts.prompt, tokens: opts.tokens, warmupTokens: opts.warmupTokens, engineOptions: spec.engineOptions };
+    const args = { url: spec.model.url, prompt: spec.prompt ?? opts.prompt, tokens: spec.tokens ?? opts.tokens, warmupTokens: spec.warmupTokens ?? opts.warmupTokens, engineOptions: spec.engineOptions };
     const { res, memory, wallMs } = await inFreshBrowser(spec, opts, 'plain', async (browser, label, startSampling) => {
       const page = await openPlainHarness(browser, VITE_URL);
       startSampling(); // baseline: the browser with the harness page open, no engine yet
@@ -468,6 +509,13 @@ function oursRecord(spec, res, memory, wallMs) {
     expertCacheHits: res.expertCacheHitsDuringGenerate,
     expertCacheMisses: res.expertCacheMissesDuringGenerate,
     gpuBuffersCreated: s.gpuBuffersCreated,
+    speculativeDraft: s.speculativeDraft,
+    draftTokensProposed: s.draftTokensProposed,
+    draftTokensAccepted: s.draftTokensAccepted,
+    forwardPasses: s.forwardPassesLastGenerate,
+    bytesUploadedDecode: s.bytesUploadedLastGenerate,
+    draftModel: s.draftModel,
+    prompt: spec.prompt ?? null,
     loadMs: Math.round(res.loadMs),
     warmupMs: Math.round(res.warmupMs),
     generateMs: Math.round(res.generateMs),
@@ -587,7 +635,7 @@ async function bench(opts) {
     process.stderr.write(`warning: load average ${loadAvg[0]} on ${os.cpus().length} cores — is something else (npm test?) running? Numbers will be noisy.\n`);
   }
   if (!chromiumPath()) throw new Error('no Chromium found (run `node scripts/ensure-chromium.mjs`, or set CHROMIUM_PATH)');
-  const needsGen = opts.suites.some((s) => ['budgets', 'layers', 'ram', 'upload', 'peer'].includes(s));
+  const needsGen = opts.suites.some((s) => ['budgets', 'layers', 'ram', 'upload', 'peer', 'speculative'].includes(s));
   const gen = needsGen ? await ensureGeneratedModel(opts.quick) : null;
   const specs = planRuns(opts, gen);
   process.stderr.write(`starting Vite (${VITE_URL}) and the model server (${MODEL_URL})…\n`);
@@ -600,7 +648,7 @@ async function bench(opts) {
     const refs = new Map(); // reference id → record
     for (const spec of specs) {
       resolveBudget(spec, refs.get(spec.ref));
-      spec.key = JSON.stringify([spec.kind, spec.model.file, sortKeys(spec.engineOptions ?? {})]);
+      spec.key = JSON.stringify([spec.kind, spec.model.file, sortKeys(spec.engineOptions ?? {}), spec.prompt ?? null, spec.tokens ?? null, spec.warmupTokens ?? null]);
       let r;
       if (byKey.has(spec.key)) {
         r = { ...byKey.get(spec.key), suite: spec.suite, label: spec.label, sharedWith: `${byKey.get(spec.key).suite}: ${byKey.get(spec.key).label}` };

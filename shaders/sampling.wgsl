@@ -9,6 +9,7 @@ struct Adjust { token: u32, rep: f32, sub: f32, add: f32 }
 @group(0) @binding(1) var<storage, read_write> OUT: array<u32>; // argmax: [idx]; topk: [idx, bits(val)] × k
 @group(0) @binding(2) var<uniform> P: Params;
 @group(0) @binding(3) var<storage, read> ADJ: array<Adjust>;
+@group(0) @binding(4) var<storage, read> MASK: array<u32>; // allowed tokens: bit t % 32 of word t / 32
 
 const WG: u32 = 256u;
 var<workgroup> bv: array<f32, 256>;
@@ -70,4 +71,14 @@ fn adjust(@builtin(global_invocation_id) gid: vec3<u32>) {
   var v = L[o];
   if (a.rep != 1.0) { v = select(v * a.rep, v / a.rep, v > 0.0); }
   L[o] = v - a.sub + a.add;
+}
+
+// Constrained generation (a grammar's allowed tokens): every token whose bit in MASK is clear gets
+// the lowest logit, which row_max never picks (it keeps only values > -3.4e38), so argmax and topk
+// skip it. One invocation per token. Dispatch: (ceil(n / 256)).
+@compute @workgroup_size(256)
+fn mask(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  if (i >= P.n) { return; }
+  if (((MASK[i >> 5u] >> (i & 31u)) & 1u) == 0u) { L[P.row * P.n + i] = -3.4e38; }
 }

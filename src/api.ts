@@ -50,8 +50,44 @@ export interface EngineOptions {
    * GPU budget. Default 4; 0 = none.
    */
   stateSnapshots?: number;
+  /**
+   * Speculative decoding for every generate / chat call that does not set its own
+   * (GenerateRequest.speculative). Default { draft: 'auto' }.
+   */
+  speculative?: SpeculativeOptions;
+  /**
+   * A small GGUF with the target's vocabulary (same token texts; sizes may differ by up to 128
+   * padding tokens, as llama.cpp's speculative example allows), run ahead to propose draft tokens
+   * (speculative.draft 'model'). Kept resident; its GPU memory comes out of gpuBudgetBytes.
+   * A draft whose tokenizer differs is refused at load with LayerstreamError('vocab_mismatch').
+   */
+  draftModel?: string | URL | Blob;
+  /** GPU bytes for the draft model (weights + its K/V cache + scratch). Default: 1.25 × its file + 32 MiB. */
+  draftGpuBudgetBytes?: number;
   /** Called during load. `phase` is e.g. 'header', 'plan', 'upload', 'ready'. */
   onProgress?: (p: LoadProgress) => void;
+}
+
+/**
+ * Speculative decoding: propose up to maxDraftTokens tokens cheaply, verify them in one batched
+ * forward pass of the model (each weight read once for all of them, which is what a streamed
+ * model pays for), keep the longest accepted prefix plus one token from the model. Greedy output
+ * is identical token for token to plain decoding; sampled output follows the model's distribution
+ * exactly (speculative sampling), reproducibly for a seed.
+ */
+export interface SpeculativeOptions {
+  /**
+   * 'ngram': prompt lookup — the continuation of the longest recent n-gram (2..4 tokens) that
+   * repeats in the context, no extra model; 'model': the engine's draftModel; 'off': plain decoding;
+   * 'auto' (default): 'model' when a draft model is loaded, else 'ngram' when some layers are
+   * streamed (a pass is then bound by uploads, and verifying more tokens costs little), else off.
+   */
+  draft: 'auto' | 'ngram' | 'model' | 'off';
+  /**
+   * Most draft tokens per pass (default 4 for ngram, 4 for a draft model). Adaptive: after a
+   * rejection the next draft is at most one longer than what was accepted.
+   */
+  maxDraftTokens?: number;
 }
 
 export interface LoadProgress {
@@ -160,6 +196,17 @@ export interface EngineStats {
   expertCacheMisses: number;
   /** GPU buffers the engine has created since load began (all at load: it stays constant per token) */
   gpuBuffersCreated: number;
+  /** speculative decoding in the last generate: which draft ran ('off' when none did) */
+  speculativeDraft: 'off' | 'ngram' | 'model';
+  /** draft tokens proposed and accepted in the last generate */
+  draftTokensProposed: number;
+  draftTokensAccepted: number;
+  /** forward passes of the model in the last generate, prefill excluded (plain decoding: one per token after the first) */
+  forwardPassesLastGenerate: number;
+  /** weight bytes uploaded during the last generate's decode passes (prefill excluded) */
+  bytesUploadedLastGenerate: number;
+  /** draft model: its name and GPU bytes (weights + K/V cache + scratch), or null */
+  draftModel: { name: string; gpuBytes: number } | null;
 }
 
 export interface GenerateRequest {
@@ -181,6 +228,8 @@ export interface GenerateRequest {
   logitBias?: Record<number, number>;
   /** RNG seed; same seed → same tokens */
   seed?: number;
+  /** speculative decoding for this call (default: EngineOptions.speculative) */
+  speculative?: SpeculativeOptions;
   signal?: AbortSignal;
 }
 

@@ -16,6 +16,7 @@ export type LayerstreamErrorCode =
   | 'integrity' // bytes do not match: Content-Range, length, or sha256
   | 'not_found' // no cached model with that id
   | 'invalid_request' // an OpenAI-style request with an unknown or invalid field
+  | 'vocab_mismatch' // a draft model whose tokenizer is not the target's
   | 'webgpu_unavailable'
   | 'aborted'
   | 'disposed';

@@ -85,17 +85,33 @@ export function evaluateTargets(meta, records) {
     });
   } else out.push({ name: memName, status: 'N/A', detail: 'that run did not complete or no memory was sampled' });
 
-  const checked = records.filter((r) => r.engine === 'layerstream' && ['budgets', 'ram', 'upload', 'moe', 'recurrent'].includes(r.suite) && r.status === 'ok' && r.sameTokensAsReference !== undefined);
+  const checked = records.filter((r) => r.engine === 'layerstream' && ['budgets', 'ram', 'upload', 'moe', 'recurrent', 'speculative'].includes(r.suite) && r.status === 'ok' && r.sameTokensAsReference !== undefined);
   const differ = checked.filter((r) => !r.sameTokensAsReference);
-  const failed = records.filter((r) => r.engine === 'layerstream' && ['budgets', 'ram', 'upload', 'moe', 'recurrent'].includes(r.suite) && r.status !== 'ok');
+  const failed = records.filter((r) => r.engine === 'layerstream' && ['budgets', 'ram', 'upload', 'moe', 'recurrent', 'speculative'].includes(r.suite) && r.status !== 'ok');
   out.push({
-    name: 'greedy tokens identical at every budget (and with the RAM tier, either upload method, and MoE expert streaming on/off)',
+    name: 'greedy tokens identical at every budget (and with the RAM tier, either upload method, MoE expert streaming on/off, speculative decoding on/off)',
     status: !checked.length ? 'N/A' : differ.length ? 'FAIL' : 'PASS',
     detail:
       `${checked.length - differ.length}/${checked.length} runs equal to their resident reference` +
       (differ.length ? `; differ: ${differ.map((r) => `${r.model} @ ${r.label}`).join(', ')}` : '') +
       (failed.length ? `; ${failed.length} run(s) failed and were not compared` : ''),
   });
+  // issue 19: at a 25 % budget, on a prompt where ngram drafts apply (some were proposed), they
+  // upload ≤ 0.5× the weight bytes per generated token of plain decoding
+  const specName = 'speculative (ngram) at a 25 % budget, where prompt lookup applies: bytes uploaded per generated token ≤ 0.5× plain decoding';
+  const per = (r) => r.bytesUploadedDecode / Math.max(1, r.generatedTokens - 1);
+  const pairs = records
+    .filter((r) => r.suite === 'speculative' && r.label === '25 %, ngram' && r.status === 'ok')
+    .map((on) => [on, records.find((r) => r.suite === 'speculative' && r.model === on.model && r.label === '25 %, off' && r.status === 'ok')])
+    .filter(([, off]) => off && per(off) > 0);
+  const applies = pairs.filter(([on]) => on.draftTokensProposed > 0);
+  const ratios = applies.map(([on, off]) => ({ model: on.model, ratio: per(on) / per(off), on, off }));
+  const detail = pairs
+    .map(([on, off]) => on.draftTokensProposed > 0
+      ? `${on.model}: ${formatBytes(per(on))} vs ${formatBytes(per(off))} = ${(per(on) / per(off)).toFixed(2)}× (accepted ${on.draftTokensAccepted}/${on.draftTokensProposed}; decode ${formatRate(on.decodeTokensPerSecond)} vs ${formatRate(off.decodeTokensPerSecond)} tok/s)`
+      : `${on.model}: no prompt-lookup match in its output, no drafts (${formatBytes(per(on))} per token either way)`)
+    .join('; ');
+  out.push({ name: specName, status: !ratios.length ? 'N/A' : ratios.every((r) => r.ratio <= 0.5) ? 'PASS' : 'FAIL', detail: detail || 'the speculative suite did not run' });
   return out;
 }
 
@@ -286,6 +302,42 @@ function recurrentSection(records) {
   return `## Hybrid recurrent models (Gated DeltaNet)\n\nSequence memory: ours is the K/V cache of the attention layers (grows with the context) plus the recurrent state of the DeltaNet layers (fixed); a full-attention model of the same shape keeps K and V on every layer. f32, per sequence; snapshots (for multi-turn reuse) come on top.\n\n${table(cols, rows)}\n`;
 }
 
+/**
+ * Speculative decoding: per model, plain decoding next to ngram drafts and a draft model, resident
+ * and streamed. Tokens per pass counts the decode passes (the first token comes from the prompt's
+ * pass); uploaded per generated token is the decode passes' weight uploads over the tokens they made.
+ */
+function speculativeSection(records) {
+  const rs = records.filter((r) => r.suite === 'speculative');
+  if (!rs.length) return '';
+  const cols = ['run', 'GPU budget', 'resident/streamed layers', 'drafts accepted', 'tokens per pass', 'uploaded per generated token', 'vs off', 'decode tok/s', 'vs off', 'same tokens'];
+  const models = [...new Set(rs.map((r) => r.model))];
+  const perToken = (r) => (r.generatedTokens > 1 ? r.bytesUploadedDecode / (r.generatedTokens - 1) : 0);
+  const sections = models.map((model) => {
+    const all = rs.filter((r) => r.model === model);
+    const rows = all.map((r) => {
+      if (r.status !== 'ok') return [r.label, ...failedCells(r, cols.length - 1)];
+      const off = all.find((o) => o.status === 'ok' && o.label === r.label.replace(/, .*$/, ', off'));
+      const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : '–');
+      return [
+        r.label,
+        formatBytes(r.gpuBudgetBytes),
+        layers(r),
+        r.draftTokensProposed ? `${r.draftTokensAccepted}/${r.draftTokensProposed} (${((100 * r.draftTokensAccepted) / r.draftTokensProposed).toFixed(0)} %)` : '–',
+        r.forwardPasses ? ((r.generatedTokens - 1) / r.forwardPasses).toFixed(2) : '–',
+        formatBytes(perToken(r)),
+        off && off !== r && perToken(off) ? ratio(perToken(r), perToken(off)) : '–',
+        formatRate(r.decodeTokensPerSecond),
+        off && off !== r ? ratio(r.decodeTokensPerSecond, off.decodeTokensPerSecond) : '–',
+        r.label === 'resident, off' ? 'reference' : yesNo(r.sameTokensAsReference),
+      ];
+    });
+    return `### ${model} (${formatBytes(all[0].fileBytes)})\n\n${table(cols, rows)}\n`;
+  });
+  const prompt = rs.find((r) => r.prompt)?.prompt;
+  return `## Speculative decoding\n\nPrompt: "${prompt}". Greedy; the draft is verified in one batched pass of the model, so a streamed model uploads its streamed layers once per pass instead of once per token. "vs off": the same budget without speculation.\n\n${sections.join('\n')}`;
+}
+
 function kvSection(records) {
   const rs = records.filter((r) => r.suite === 'kv');
   if (!rs.length) return '';
@@ -434,6 +486,7 @@ export function renderMarkdown(meta, records, targets = evaluateTargets(meta, re
     uploadSection(records),
     moeSection(records),
     recurrentSection(records),
+    speculativeSection(records),
     kvSection(records),
     peerSection(records),
     sharedSection(records),

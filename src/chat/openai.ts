@@ -1,4 +1,4 @@
-import type { GenerateRequest, GeneratedToken, ModelInfo } from '../api.ts';
+import type { GenerateRequest, GeneratedToken, ModelInfo, SpeculativeOptions } from '../api.ts';
 import { LayerstreamError } from '../errors.ts';
 import type { ChatInfo, GenerateResult } from '../worker/protocol.ts';
 import { StopMatcher } from './stop.ts';
@@ -7,7 +7,7 @@ import { renderChatTemplate, type ChatMessage } from './template.ts';
 /**
  * OpenAI-compatible chat and text completions over an engine (request and response shapes of
  * OpenAI's /v1/chat/completions and /v1/completions, as WebLLM and llama-server offer them).
- * Local extras: top_k (default 40, as llama.cpp), min_p, repetition_penalty; finish_reason "abort"
+ * Local extras: top_k (default 40, as llama.cpp), min_p, repetition_penalty, speculative; finish_reason "abort"
  * when the caller's AbortSignal stops a generation.
  */
 
@@ -21,6 +21,8 @@ export interface Usage {
 }
 
 interface SamplingFields {
+  /** local extra field: speculative decoding for this request (api.ts SpeculativeOptions) */
+  speculative?: SpeculativeOptions | null;
   max_tokens?: number | null;
   max_completion_tokens?: number | null;
   temperature?: number | null;
@@ -84,7 +86,7 @@ export interface ChatBackend {
   stream(req: GenerateRequest): { tokens: AsyncIterable<GeneratedToken>; result: Promise<GenerateResult> };
 }
 
-const COMMON = ['max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'seed', 'stop', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'n', 'stream', 'stream_options', 'model', 'user', 'top_k', 'min_p', 'repetition_penalty'];
+const COMMON = ['max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'seed', 'stop', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'n', 'stream', 'stream_options', 'model', 'user', 'top_k', 'min_p', 'repetition_penalty', 'speculative'];
 const ROLES = ['system', 'user', 'assistant', 'tool', 'developer'];
 
 const bad = (msg: string): never => {
@@ -135,6 +137,7 @@ function sampling(req: SamplingFields, extra: string[], nVocab: number): { gen: 
       frequencyPenalty: req.frequency_penalty ?? 0,
       logitBias,
       seed: req.seed ?? Math.floor(Math.random() * 2 ** 31),
+      ...(req.speculative ? { speculative: req.speculative } : {}),
     },
     stops,
     stream: !!req.stream,

@@ -1,4 +1,4 @@
-import type { EngineStats, GenerateRequest, GeneratedToken, ModelInfo } from '../api.ts';
+import type { EngineStats, GenerateRequest, GeneratedToken, ModelInfo, SpeculativeOptions } from '../api.ts';
 import { LayerstreamError } from '../errors.ts';
 import type { GGUFFile, Metadata } from '../gguf/gguf.ts';
 import { countBufferCreation } from '../gpu/device.ts';
@@ -10,10 +10,12 @@ import type { Architecture, BaseHParams } from '../models/architecture.ts';
 import type { ByteSource } from '../storage/byte-source.ts';
 import type { GGUFTokenizer } from '../tokenizer/index.ts';
 import { checkModel } from './check-model.ts';
+import type { TokenConstraint } from './constraint.ts';
 import { Forward, type Activations } from './forward.ts';
 import { defaultGpuBudget, planResidency } from './residency.ts';
-import { rng } from './sampler.ts';
-import { TokenPicker } from './token-picker.ts';
+import { drawFrom, rng, type TokenDist } from './sampler.ts';
+import { acceptDraft, DraftLength, draftVocabularyMismatch, ngramDraft } from './speculative.ts';
+import { TokenPicker, type PickOptions } from './token-picker.ts';
 import type { UploadMethod } from './staging.ts';
 import { WeightStore } from './weights.ts';
 
@@ -36,6 +38,8 @@ export interface CoreOptions {
   stagingChunkBytes?: number;
   /** recurrent models: state snapshots kept on the GPU (EngineOptions.stateSnapshots). Default 4. */
   stateSnapshots?: number;
+  /** GPU bytes of the budget another model on the device holds (the draft model): reserved, not planned. Default 0. */
+  draftBytes?: number;
   /** RAM tier for streamed weights, bytes (0 = off). Default 0. */
   ramBudgetBytes?: number;
   /** how staged weight bytes reach the GPU (engine/staging.ts). Default 'writeBuffer'. */
@@ -44,8 +48,14 @@ export interface CoreOptions {
   signal?: AbortSignal;
 }
 
-/** GenerateRequest with the prompt already tokenized; reuseCache (default true) keeps a shared prefix's K/V. */
-export type CoreGenerateRequest = Omit<GenerateRequest, 'prompt'> & { tokens: number[]; reuseCache?: boolean };
+/**
+ * GenerateRequest with the prompt already tokenized; reuseCache (default true) keeps a shared
+ * prefix's K/V; constraint: a grammar / JSON schema cursor every generated token must pass.
+ */
+export type CoreGenerateRequest = Omit<GenerateRequest, 'prompt'> & { tokens: number[]; reuseCache?: boolean; constraint?: TokenConstraint };
+
+/** Draft tokens per pass unless set (api.ts SpeculativeOptions.maxDraftTokens): bench 'speculative' */
+const DEFAULT_MAX_DRAFT_TOKENS = 4;
 
 function commonPrefix(a: number[], b: number[]): number {
   let i = 0;
@@ -84,6 +94,12 @@ export class EngineCore {
    */
   private stateValid = true;
   private snapshotClock = 0;
+  /** speculative decoding: the draft model (attachDraft), the engine-wide default, the last generate's counts */
+  private draft: EngineCore | null = null;
+  private defaultSpeculative: Partial<SpeculativeOptions> = {};
+  /** recurrent models: the snapshot the current generate's speculative passes return to (decodeStep) */
+  private passSnapshot: StateSnapshot | null = null;
+  private lastSpec = { draft: 'off' as 'off' | 'ngram' | 'model', proposed: 0, accepted: 0, passes: 0, bytes: 0 };
 
   private constructor(
     readonly info: ModelInfo,
@@ -188,6 +204,7 @@ export class EngineCore {
       reserved: {
         [`${h.kvLatent ? 'latent ' : ''}K/V cache (${ctx} tokens, ${kvType})`]: kvBytes,
         scratch: scratchBytes,
+        ...(o.draftBytes ? { 'draft model': o.draftBytes } : {}),
         ...(rec ? { 'recurrent state': rec.bytes, [`state snapshots (${nSnapshots})`]: nSnapshots * rec.bytes } : {}),
       },
       maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize, o.maxBindingBytes ?? Infinity),
@@ -214,6 +231,30 @@ export class EngineCore {
     progress('ready', source.size, source.size);
     const chatTemplate = md.has('tokenizer.chat_template') ? md.string('tokenizer.chat_template') : null;
     return new EngineCore(info, tokenizer, chatTemplate, device, arch, h, k, store, f, bufs, readback, picker, scratchBytes, source, buffersCreated, snapshots);
+  }
+
+  /**
+   * Makes `draft` (an EngineCore on the same GPUDevice) this model's draft model for speculative
+   * decoding ('model' / 'auto'); it is disposed with this one. Throws
+   * LayerstreamError('vocab_mismatch') naming both models when its token ids do not mean this
+   * model's (speculative.ts draftVocabularyMismatch).
+   */
+  attachDraft(draft: EngineCore): void {
+    const why = draftVocabularyMismatch(this.tokenizer, draft.tokenizer);
+    if (why) throw new LayerstreamError('vocab_mismatch', `draft model ${draft.info.name} cannot draft for ${this.info.name}: ${why}`);
+    this.draft = draft;
+  }
+
+  /** Sets the speculative decoding a generate gets when its request sets none (EngineOptions.speculative). */
+  setDefaultSpeculative(o: SpeculativeOptions | undefined): void {
+    this.defaultSpeculative = { ...(o ?? {}) };
+    this.speculation(undefined); // validates now, at load
+  }
+
+  /** GPU bytes this model holds: weights, K/V cache, recurrent state and snapshots, scratch. */
+  get gpuBytes(): number {
+    const st = this.stats();
+    return st.weightBytesOnGpu + st.kvCacheBytes + st.recurrentStateBytes + st.stateSnapshotBytes + st.scratchBytes;
   }
 
   /** Waits for every earlier call to finish (one forward pass at a time); returns the release. */
@@ -297,20 +338,25 @@ export class EngineCore {
     return this.kvTokens.length;
   }
 
-  /** Copies the live recurrent state (after kvTokens) into a snapshot: the least recently used one, unless one holds these tokens already. */
-  private snapshot(): void {
+  /**
+   * Copies the live recurrent state (after kvTokens) into a snapshot: `into`, else the least
+   * recently used one, unless one holds these tokens already. Returns that snapshot, or null when
+   * none was taken (no recurrent state, no snapshots, an invalid or empty state).
+   */
+  private snapshot(into?: StateSnapshot): StateSnapshot | null {
     const rec = this.bufs.recurrent;
-    if (!rec || !this.stateValid || this.kvTokens.length === 0 || this.snapshots.length === 0) return;
+    if (!rec || !this.stateValid || this.kvTokens.length === 0 || this.snapshots.length === 0) return null;
     const n = this.kvTokens.length;
     const same = this.snapshots.find((s) => s.tokens?.length === n && s.tokens.every((t, i) => t === this.kvTokens[i]));
     if (same) {
       same.used = ++this.snapshotClock;
-      return;
+      return same;
     }
-    const slot = this.snapshots.reduce((a, b) => (b.used < a.used ? b : a));
+    const slot = into ?? this.snapshots.reduce((a, b) => (b.used < a.used ? b : a));
     this.k.recorder.commandEncoder().copyBufferToBuffer(rec.buffer, 0, slot.buffer, 0, rec.buffer.size);
     slot.tokens = this.kvTokens.slice();
     slot.used = ++this.snapshotClock;
+    return slot;
   }
 
   /** Reads `rows` logit rows [n_vocab] starting at row `row0` of the head output. */
@@ -347,7 +393,9 @@ export class EngineCore {
 
   /**
    * Generates up to maxTokens tokens after `tokens` (greedy when temperature is 0). Stops early at an
-   * end-of-generation token (not yielded), a full context, or `signal` (checked before each token).
+   * end-of-generation token (not yielded), a full context, `signal` (checked before each token), or
+   * a constraint's complete value. With speculative decoding (req.speculative, else the engine's
+   * default) each decode pass may yield several tokens (decodeStep).
    */
   async *generate(req: CoreGenerateRequest): AsyncGenerator<GeneratedToken> {
     const release = await this.acquire();
@@ -376,29 +424,177 @@ export class EngineCore {
       }
       const history = [...req.tokens];
       const generated: number[] = [];
-      let tok = await this.picker.pick(req, random, history, generated);
+      const spec = this.speculation(req.speculative);
+      if (spec.draft === 'model') await this.draft!.prefill(req.tokens); // the draft reads the prompt too, as part of prefill
+      const draftLength = new DraftLength(spec.maxDraftTokens);
+      this.lastSpec = { draft: spec.draft, proposed: 0, accepted: 0, passes: 0, bytes: 0 };
+      this.passSnapshot = null;
+      // tokens picked but not yet emitted; all but the last have been run through the model
+      await req.constraint?.prepare?.();
+      let pending = [await this.picker.pick(req, random, history, generated, req.constraint?.nextMask() ?? null)];
       this.lastPrefillTps = fresh.length / ((performance.now() - t0) / 1000);
       const tDecode = performance.now();
+      let emitted = 0;
       let decoded = 0;
       this.lastFinish = 'length';
-      for (let i = 0; i < req.maxTokens; i++) {
-        if (req.signal?.aborted) this.lastFinish = 'abort';
-        if (this.tokenizer.eogIds.has(tok)) this.lastFinish = 'stop';
-        if (req.signal?.aborted || this.tokenizer.eogIds.has(tok)) break;
-        yield { token: tok, text: decoder.decode(this.tokenizer.tokenBytes(tok), { stream: true }) };
-        if (req.signal?.aborted) this.lastFinish = 'abort';
-        if (i + 1 >= req.maxTokens || this.kvTokens.length >= this.bufs.ctx || req.signal?.aborted) break;
-        await this.run([tok], this.kvTokens.length, () => 'last');
-        history.push(tok);
-        generated.push(tok);
-        tok = await this.picker.pick(req, random, history, generated);
-        decoded++;
+      decode: for (;;) {
+        for (const tok of pending) {
+          if (req.signal?.aborted) this.lastFinish = 'abort';
+          if (this.tokenizer.eogIds.has(tok)) this.lastFinish = 'stop';
+          if (req.signal?.aborted || this.tokenizer.eogIds.has(tok)) break decode;
+          yield { token: tok, text: decoder.decode(this.tokenizer.tokenBytes(tok), { stream: true }) };
+          emitted++;
+          if (req.constraint && (!req.constraint.accept(tok) || req.constraint.isTerminated())) {
+            this.lastFinish = 'stop'; // a complete value (or, defensively, a token the grammar refused)
+            break decode;
+          }
+          if (req.signal?.aborted) this.lastFinish = 'abort';
+          if (emitted >= req.maxTokens || req.signal?.aborted) break decode;
+          history.push(tok);
+          generated.push(tok);
+        }
+        if (this.kvTokens.length >= this.bufs.ctx) break; // no position left for the last token
+        const uploaded = this.store.bytesTotal;
+        pending = await this.decodeStep(req, spec.draft, draftLength, random, history, generated, req.maxTokens - emitted);
+        this.lastSpec.bytes += this.store.bytesTotal - uploaded;
+        decoded += pending.length;
         this.lastDecodeTps = decoded / ((performance.now() - tDecode) / 1000);
       }
       this.snapshot(); // what a follow-up turn or an edit of it resumes from
     } finally {
       release();
     }
+  }
+
+  /**
+   * One decode pass. history ends with the last picked token, not yet run. Without a draft: runs
+   * it and picks one token. With one: proposes up to `draftLength` tokens (fewer when `remaining`
+   * — tokens still to emit — or the context would not hold them), runs [last, draft…] in one batch
+   * with the head on every row, and walks the rows: greedy keeps a draft token while it is the
+   * row's argmax, sampling accepts by speculative.ts acceptDraft; the first rejected row gives the
+   * corrected token, a fully accepted draft gets the last row's token besides. Returns the tokens
+   * to emit (accepted drafts, then the model's token); the K/V cache keeps the accepted positions.
+   */
+  private async decodeStep(
+    req: CoreGenerateRequest, draft: 'off' | 'ngram' | 'model', draftLength: DraftLength,
+    random: () => number, history: number[], generated: number[], remaining: number,
+  ): Promise<number[]> {
+    const last = history[history.length - 1];
+    const pos = this.kvTokens.length;
+    const k = Math.min(draftLength.value, remaining - 1, this.bufs.ctx - pos - 1, this.bufs.tMax - 1);
+    let drafts: number[] = [];
+    let q: TokenDist[] | null = null;
+    if (k > 0 && draft === 'ngram') drafts = ngramDraft(history, k);
+    if (k > 0 && draft === 'model' && this.draft) ({ tokens: drafts, dists: q } = await this.draft.propose(history, k, req, random));
+    drafts = drafts.filter((t, i, all) => t < this.h.nVocab && all.slice(0, i).every((u) => u < this.h.nVocab)); // a draft's padding ids end it
+    // the allowed set after each draft prefix; a draft token the constraint refuses ends the draft
+    const c = req.constraint;
+    await c?.prepare?.();
+    const masks = [c?.nextMask() ?? null];
+    if (c) {
+      let n = 0;
+      while (n < drafts.length && c.accept(drafts[n])) await c.prepare?.(), masks.push(c.nextMask()), n++;
+      c.rollback(n); // the emit loop accepts what is kept
+      drafts.length = n;
+    }
+    // A recurrent state cannot be rolled back: it is snapshotted first (a snapshot of the tokens
+    // so far, as useful as any), to return to if drafts are rejected. Without snapshots, no drafts.
+    const rec = this.bufs.recurrent;
+    // One slot serves every pass of a generate, so the turn-boundary snapshots survive it.
+    const before = rec && drafts.length ? this.snapshot(this.passSnapshot ?? undefined) : null;
+    if (before) this.passSnapshot = before;
+    if (rec && !before) drafts.length = 0;
+    await this.run([last, ...drafts], pos, () => (drafts.length ? 'all' : 'last'));
+    this.lastSpec.passes++;
+    const greedy = (req.temperature ?? 0) <= 0;
+    const out: number[] = [];
+    const h = history.slice();
+    const g = generated.slice();
+    for (let j = 0; j <= drafts.length; j++) {
+      const d = drafts[j];
+      const mask = masks[j] ?? null;
+      let tok: number;
+      let accepted: boolean;
+      if (greedy) {
+        tok = await this.picker.pick(req, random, h, g, mask, j);
+        accepted = j < drafts.length && tok === d;
+      } else {
+        const p = await this.picker.distribution(req, h, g, mask, j);
+        ({ token: tok, accepted } = j < drafts.length ? acceptDraft(p, d, q?.[j] ?? null, random) : { token: drawFrom(p, random), accepted: false });
+      }
+      out.push(tok);
+      if (!accepted) break;
+      h.push(tok);
+      g.push(tok);
+    }
+    this.kvTokens.length = pos + out.length; // last + the accepted drafts; the rest is overwritten later
+    if (rec && before && out.length - 1 < drafts.length) {
+      // the state went on over rejected tokens: back to before the pass, then the kept ones again
+      this.k.recorder.commandEncoder().copyBufferToBuffer(before.buffer, 0, rec.buffer, 0, rec.buffer.size);
+      this.kvTokens.length = pos;
+      await this.run([last, ...drafts.slice(0, out.length - 1)], pos, () => 'none');
+      this.lastSpec.passes++;
+    }
+    this.lastSpec.proposed += drafts.length;
+    this.lastSpec.accepted += out.length - 1;
+    draftLength.update(drafts.length, out.length - 1);
+    return out;
+  }
+
+  /**
+   * Which draft a generate uses and how long its drafts may be (api.ts SpeculativeOptions).
+   */
+  private speculation(o: SpeculativeOptions | undefined): { draft: 'off' | 'ngram' | 'model'; maxDraftTokens: number } {
+    const want = o?.draft ?? this.defaultSpeculative.draft ?? 'auto';
+    if (!['auto', 'ngram', 'model', 'off'].includes(want)) throw new LayerstreamError('invalid_request', `speculative.draft must be 'auto', 'ngram', 'model' or 'off', got ${String(want)}`);
+    const max = o?.maxDraftTokens ?? this.defaultSpeculative.maxDraftTokens ?? DEFAULT_MAX_DRAFT_TOKENS;
+    if (!(Number.isInteger(max) && max >= 1)) throw new LayerstreamError('invalid_request', `speculative.maxDraftTokens must be an integer ≥ 1, got ${String(max)}`);
+    if (want === 'model' && !this.draft) throw new LayerstreamError('invalid_request', "speculative.draft 'model' needs a draft model (createEngine({ draftModel }))");
+    const draft: 'off' | 'ngram' | 'model' = want === 'auto' ? (this.draft ? 'model' : this.store.plan.unitResident.some((r) => !r) ? 'ngram' : 'off') : want;
+    return { draft, maxDraftTokens: Math.min(max, this.bufs.tMax - 1) };
+  }
+
+  /**
+   * Makes the K/V cache (and recurrent state) hold `context`, computing only what differs from
+   * what it holds (at least the last token, whose head runs when `head` is 'last').
+   */
+  private async runUpTo(context: number[], head: 'none' | 'last'): Promise<void> {
+    const reuse = this.resumeAt(context, Math.min(commonPrefix(this.kvTokens, context), context.length - 1));
+    const fresh = context.slice(reuse);
+    await this.run(fresh, reuse, (s, n) => (s + n === fresh.length ? head : 'none'));
+  }
+
+  /** Draft model side: reads a prompt into its K/V cache ahead of the first propose() (fewer tokens than its context: else nothing). */
+  async prefill(tokens: number[]): Promise<void> {
+    if (tokens.length >= this.bufs.ctx) return;
+    await this.exclusive(() => this.runUpTo(tokens, 'none'));
+  }
+
+  /**
+   * Draft model side: runs ahead `k` tokens after `context` (greedy, or drawn from its own sampling
+   * distribution with the request's temperature / top-k / top-p / min-p; no penalties), reusing its
+   * K/V cache for the prefix it shares with the last call (rejected tokens roll back). Returns the
+   * tokens and, when sampling, the distribution each was drawn from (speculative sampling's q).
+   * Fewer than k when an end-of-generation token is drafted or its context is full.
+   */
+  async propose(context: number[], k: number, o: PickOptions, random: () => number): Promise<{ tokens: number[]; dists: TokenDist[] | null }> {
+    return this.exclusive(async () => {
+      const p: PickOptions = { temperature: o.temperature, topK: o.topK, topP: o.topP, minP: o.minP };
+      if (context.length + k > this.bufs.ctx) return { tokens: [], dists: null };
+      await this.runUpTo(context, 'last');
+      const tokens: number[] = [];
+      const dists: TokenDist[] = [];
+      const greedy = (p.temperature ?? 0) <= 0;
+      for (let i = 0; i < k; i++) {
+        const d = await this.picker.distribution(p, [], [], null, 0);
+        const t = greedy ? d.ids[0] : drawFrom(d, random);
+        tokens.push(t);
+        dists.push(d);
+        if (this.tokenizer.eogIds.has(t) || i + 1 === k) break;
+        await this.run([t], this.kvTokens.length, () => 'last');
+      }
+      return { tokens, dists: greedy ? null : dists };
+    });
   }
 
   stats(): EngineStats {
@@ -444,12 +640,19 @@ export class EngineCore {
       expertCacheHits: this.store.expertHits,
       expertCacheMisses: this.store.expertMisses,
       contextLength: b.ctx,
+      speculativeDraft: this.lastSpec.draft,
+      draftTokensProposed: this.lastSpec.proposed,
+      draftTokensAccepted: this.lastSpec.accepted,
+      forwardPassesLastGenerate: this.lastSpec.passes,
+      bytesUploadedLastGenerate: this.lastSpec.bytes,
+      draftModel: this.draft ? { name: this.draft.info.name, gpuBytes: this.draft.gpuBytes } : null,
     };
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.draft?.dispose(); // shares the device, destroyed below
     this.store.destroy();
     this.device.destroy();
     this.source.close?.();

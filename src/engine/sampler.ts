@@ -65,10 +65,11 @@ export function logitAdjustments(history: readonly number[], generated: readonly
 }
 
 /**
- * Draws a token among candidates `ids` with logits `values`, sorted best first (the GPU's top-k,
- * or a whole sorted row).
+ * The candidates `ids` with logits `values` (sorted best first: the GPU's top-k, or a whole sorted
+ * row) that survive top-k, top-p and min-p (on the softmax of the raw logits), with their weights
+ * exp((v − max) / temperature): the distribution a draw samples from, unnormalized.
  */
-export function sampleCandidates(ids: ArrayLike<number>, values: ArrayLike<number>, p: SamplingParams, random: () => number): number {
+export function candidateWeights(ids: ArrayLike<number>, values: ArrayLike<number>, p: SamplingParams): { ids: number[]; weights: number[] } {
   let n = ids.length;
   if (p.topK > 0) n = Math.min(n, p.topK);
   const mx = values[0];
@@ -87,13 +88,36 @@ export function sampleCandidates(ids: ArrayLike<number>, values: ArrayLike<numbe
   if (p.minP > 0) {
     while (n > 1 && probs[n - 1] < p.minP * probs[0]) n--;
   }
-  const w = Array.from({ length: n }, (_, i) => Math.exp((values[i] - mx) / p.temperature));
-  let r = random() * w.reduce((s, v) => s + v, 0);
-  for (let i = 0; i < n; i++) {
-    r -= w[i];
-    if (r <= 0) return ids[i];
+  return {
+    ids: Array.from({ length: n }, (_, i) => ids[i]),
+    weights: Array.from({ length: n }, (_, i) => Math.exp((values[i] - mx) / p.temperature)),
+  };
+}
+
+/**
+ * Draws a token among candidates `ids` with logits `values`, sorted best first (the GPU's top-k,
+ * or a whole sorted row), with drawFrom.
+ */
+export function sampleCandidates(ids: ArrayLike<number>, values: ArrayLike<number>, p: SamplingParams, random: () => number): number {
+  return drawFrom(candidateWeights(ids, values, p), random);
+}
+
+/** A token distribution: candidate ids and non-negative weights (not necessarily normalized). */
+export interface TokenDist {
+  ids: ArrayLike<number>;
+  weights: ArrayLike<number>;
+}
+
+/** Draws from `d` with one random number u: the first candidate whose running weight sum reaches u · Σw. */
+export function drawFrom(d: TokenDist, random: () => number): number {
+  let total = 0;
+  for (let i = 0; i < d.weights.length; i++) total += d.weights[i];
+  let r = random() * total;
+  for (let i = 0; i < d.ids.length; i++) {
+    r -= d.weights[i];
+    if (r <= 0) return d.ids[i];
   }
-  return ids[n - 1];
+  return d.ids[d.ids.length - 1];
 }
 
 /** Draws a token from a whole row of logits (length n_vocab). */

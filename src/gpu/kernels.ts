@@ -315,6 +315,15 @@ export class Kernels {
   }
 
   /**
+   * Masks row `row` of L [*, n] in place: tokens whose bit is clear in `mask` (ceil(n / 32) u32
+   * words, bit t % 32 of word t / 32 = token t allowed) get −3.4e38, which argmax and topK never pick.
+   */
+  maskLogits(logits: BufView, mask: BufView, n: number, row: number): void {
+    const pipeline = this.plainPipeline('sampling', 'mask');
+    this.recorder.dispatch(pipeline, this.bindGroup(pipeline, [logits, null, this.params([n, row, 0, 0]), null, mask]), Math.ceil(n / 256));
+  }
+
+  /**
    * Applies `count` entries {token u32, rep, sub, add} of `entries` to row `row` of L in place:
    * v = (v > 0 ? v / rep : v · rep) − sub + add (repetition / presence / frequency penalties, bias).
    */

@@ -18,6 +18,20 @@ export function formatKvPerToken(perToken: number, uncompressed: number): string
   return uncompressed > perToken ? `${formatBytes(perToken)} (${formatBytes(uncompressed)} without MLA)` : formatBytes(perToken);
 }
 
+/**
+ * Speculative decoding in the last generate (EngineStats.speculativeDraft, draftTokensProposed /
+ * Accepted, forwardPassesLastGenerate; `generated`: tokens it produced after the first):
+ * "ngram · 14/20 accepted (70 %) · 2.40 tokens/pass", or null when no draft ran.
+ */
+export function formatSpeculation(s: { speculativeDraft: string; draftTokensProposed: number; draftTokensAccepted: number; forwardPassesLastGenerate: number }): string | null {
+  if (!s.speculativeDraft || s.speculativeDraft === 'off' || s.forwardPassesLastGenerate <= 0) return null;
+  const what = s.speculativeDraft === 'model' ? 'draft model' : s.speculativeDraft;
+  const accepted = s.draftTokensProposed > 0 ? ` (${Math.round((100 * s.draftTokensAccepted) / s.draftTokensProposed)} %)` : '';
+  // each pass yields its accepted drafts plus the model's own token
+  const perPass = (s.forwardPassesLastGenerate + s.draftTokensAccepted) / s.forwardPassesLastGenerate;
+  return `${what} · ${s.draftTokensAccepted}/${s.draftTokensProposed} accepted${accepted} · ${perPass.toFixed(2)} tokens/pass`;
+}
+
 /** Tokens per second with sensible precision; 0 or non-finite → "–". */
 export function formatRate(tokensPerSecond: number | null | undefined): string {
   if (tokensPerSecond == null || !Number.isFinite(tokensPerSecond) || tokensPerSecond <= 0) return '–';

@@ -3,7 +3,7 @@ import { customElement, property } from 'lit/decorators.js';
 import type { CachedModel, EngineStats, StorageEstimate } from '../api.ts';
 import { CACHE_SCHEME } from '../index.ts';
 import { baseStyles } from './styles.ts';
-import { formatBytes, formatBytesOf, formatCount, formatKvPerToken, formatPercent, formatRate } from './format.ts';
+import { formatBytes, formatBytesOf, formatCount, formatKvPerToken, formatPercent, formatRate, formatSpeculation } from './format.ts';
 
 /** Where the loaded model's bytes live below the GPU: the browser's storage (OPFS) and the server. */
 export interface StorageTier {
@@ -173,7 +173,8 @@ export class LsMemoryPanel extends LitElement {
     const poolBytes = s.poolSlots * s.poolSlotBytes;
     const residentBytes = Math.max(0, s.weightBytesOnGpu - poolBytes);
     const stateBytes = recurrentBytes(s);
-    const used = s.kvCacheBytes + stateBytes + s.scratchBytes + s.weightBytesOnGpu;
+    const draftBytes = s.draftModel?.gpuBytes ?? 0; // speculative decoding's draft model, inside the budget
+    const used = s.kvCacheBytes + stateBytes + s.scratchBytes + s.weightBytesOnGpu + draftBytes;
     const whole = Math.max(s.gpuBudgetBytes, used, 1);
     const freeBytes = Math.max(0, s.gpuBudgetBytes - used);
     // Non-zero parts stay visible as a sliver even when tiny next to a large budget.
@@ -190,6 +191,7 @@ export class LsMemoryPanel extends LitElement {
           <div class="scratch" style="width: ${pct(s.scratchBytes)}" title="scratch ${formatBytes(s.scratchBytes)}"></div>
           <div class="resident" style="width: ${pct(residentBytes)}" title="resident weights ${formatBytes(residentBytes)}"></div>
           <div class="pool" style="width: ${pct(poolBytes)}" title="pool slots ${formatBytes(poolBytes)}"></div>
+          ${draftBytes ? html`<div class="resident" style="width: ${pct(draftBytes)}; opacity: 0.55" title="draft model ${formatBytes(draftBytes)}"></div>` : ''}
           <div class="free" style="flex: 1" title="free ${formatBytes(freeBytes)}"></div>
         </div>
         <div class="legend">
@@ -215,6 +217,9 @@ export class LsMemoryPanel extends LitElement {
             <span><span class="swatch pool"></span>Pool slots${s.poolSlots ? html` <span class="muted">(${s.poolSlots} × ${formatBytes(s.poolSlotBytes)})</span>` : ''}</span>
             <span class="num" data-testid="mem-pool">${formatBytes(poolBytes)}</span>
           </div>
+          ${draftBytes
+            ? html`<div><span><span class="swatch resident" style="opacity: 0.55"></span>Draft model <span class="muted">(resident)</span></span><span class="num" data-testid="mem-draft">${formatBytes(draftBytes)}</span></div>`
+            : ''}
           <div><span><span class="swatch free"></span>Free</span><span class="num" data-testid="mem-free">${formatBytes(freeBytes)}</span></div>
         </div>
       </div>
@@ -294,7 +299,8 @@ export class LsMemoryPanel extends LitElement {
         <div class="placeholder muted">Load a model to see how its weights fit the budget.</div>
       </section>`;
     }
-    const totalGpu = s.weightBytesOnGpu + s.kvCacheBytes + recurrentBytes(s) + s.scratchBytes;
+    const totalGpu = s.weightBytesOnGpu + s.kvCacheBytes + recurrentBytes(s) + s.scratchBytes + (s.draftModel?.gpuBytes ?? 0);
+    const speculation = s.speculativeDraft ? formatSpeculation(s) : null;
     const gpuMs = s.layerGpuMs.reduce((a, b) => a + b, 0) + s.headGpuMs;
     return html`
       <section data-testid="memory-panel">
@@ -337,6 +343,12 @@ export class LsMemoryPanel extends LitElement {
               : ''}
             <div><dt>Prefill</dt><dd class="num" data-testid="mem-prefill">${formatRate(s.prefillTokensPerSecond)}</dd></div>
             <div><dt>Decode</dt><dd class="num" data-testid="mem-decode">${formatRate(s.decodeTokensPerSecond)}</dd></div>
+            ${speculation
+              ? html`<div title="speculative decoding: draft tokens verified in one forward pass; tokens per pass = generated tokens per forward pass of the model"><dt>Speculative</dt><dd class="num" data-testid="mem-speculative">${speculation}</dd></div>`
+              : ''}
+            ${s.draftModel
+              ? html`<div title="the draft model's GPU memory (weights, K/V cache, scratch), inside the budget"><dt>Draft model</dt><dd class="num" data-testid="mem-draft-model">${s.draftModel.name} · ${formatBytes(s.draftModel.gpuBytes)}</dd></div>`
+              : ''}
           </dl>
         </div>
       </section>

@@ -26,7 +26,7 @@ export interface EngineTuning {
 export async function createEngine(opts: EngineOptions & EngineTuning): Promise<Engine> {
   const worker = new Worker(new URL('./engine-worker.ts', import.meta.url), { type: 'module', name: 'layerstream-engine' });
   const remote = Comlink.wrap<WorkerApi>(worker);
-  const model = opts.model instanceof Blob ? opts.model : new URL(String(opts.model), globalThis.location?.href).href;
+  const model = resolveModel(opts.model);
   try {
     const info = await remote.load(
       model,
@@ -42,6 +42,9 @@ export async function createEngine(opts: EngineOptions & EngineTuning): Promise<
         maxBatch: opts.maxBatch,
         maxBindingBytes: opts.maxBindingBytes,
         stagingChunkBytes: opts.stagingChunkBytes,
+        speculative: opts.speculative,
+        draftModel: opts.draftModel === undefined ? undefined : resolveModel(opts.draftModel),
+        draftGpuBudgetBytes: opts.draftGpuBudgetBytes,
       },
       Comlink.proxy((phase: string, loadedBytes: number, totalBytes: number) => opts.onProgress?.({ phase, loadedBytes, totalBytes })),
     );
@@ -50,6 +53,11 @@ export async function createEngine(opts: EngineOptions & EngineTuning): Promise<
     worker.terminate();
     throw reviveError(e);
   }
+}
+
+/** A model option as the worker takes it: a Blob as is, a URL resolved against the page. */
+function resolveModel(m: string | URL | Blob): string | Blob {
+  return m instanceof Blob ? m : new URL(String(m), globalThis.location?.href).href;
 }
 
 let nextId = 1;

@@ -5,7 +5,7 @@ import { EngineCore } from '../engine/engine.ts';
 import { LayerstreamError } from '../errors.ts';
 import { requestGPUDevice } from '../gpu/device.ts';
 import { openModel } from '../storage/open-model.ts';
-import { installErrorTransfer, type WorkerApi } from './protocol.ts';
+import { installErrorTransfer, type LoadOptions, type WorkerApi } from './protocol.ts';
 
 // The engine's home: one model per worker. All file reads and GPU work happen here, off the UI thread.
 installErrorTransfer();
@@ -18,6 +18,26 @@ function engine(): EngineCore {
   return core;
 }
 
+/**
+ * Loads a speculative-decoding draft model (EngineOptions.draftModel) resident on `device`:
+ * budget draftGpuBudgetBytes, default 1.25 × its file + 32 MiB, same context length.
+ */
+async function loadDraft(model: string | Blob, device: GPUDevice, opts: LoadOptions, budget: number | undefined, onProgress: (phase: string, loaded: number, total: number) => void): Promise<EngineCore> {
+  const opened = await openModel(model);
+  try {
+    return await EngineCore.load(opened, device, {
+      contextLength: opts.contextLength,
+      kvCacheType: opts.kvCacheType,
+      maxBatch: opts.maxBatch,
+      gpuBudgetBytes: budget ?? Math.ceil(opened.source.size * 1.25) + 32 * 2 ** 20,
+      onProgress: (p, l, t) => void onProgress(`draft ${p}`, l, t),
+    });
+  } catch (e) {
+    opened.source.close?.();
+    throw e;
+  }
+}
+
 const api: WorkerApi = {
   async load(model, opts, onProgress): Promise<ModelInfo> {
     onProgress('header', 0, 0);
@@ -25,7 +45,19 @@ const api: WorkerApi = {
     let device: GPUDevice | null = null;
     try {
       device = await requestGPUDevice();
-      core = await EngineCore.load(opened, device, { ...opts, onProgress: (p, l, t) => void onProgress(p, l, t) });
+      const { draftModel, draftGpuBudgetBytes, speculative, ...coreOpts } = opts;
+      // a draft model first, on the same device, so the target plans around what it holds
+      const draft = draftModel ? await loadDraft(draftModel, device, coreOpts, draftGpuBudgetBytes, onProgress) : null;
+      try {
+        core = await EngineCore.load(opened, device, { ...coreOpts, draftBytes: draft?.gpuBytes, onProgress: (p, l, t) => void onProgress(p, l, t) });
+        if (draft) core.attachDraft(draft);
+        core.setDefaultSpeculative(speculative);
+      } catch (e) {
+        core?.dispose(); // (disposes an attached draft too)
+        draft?.dispose();
+        core = null;
+        throw e;
+      }
     } catch (e) {
       device?.destroy();
       opened.source.close?.();

@@ -21,7 +21,9 @@ export interface GenerateResult {
 }
 
 /** EngineOptions without the model and callbacks, plus the tuning knobs (see client.ts EngineTuning). */
-export type LoadOptions = Pick<EngineOptions, 'gpuBudgetBytes' | 'ramBudgetBytes' | 'contextLength' | 'kvCacheType' | 'expertStreaming' | 'profileLayers' | 'uploadMethod' | 'stateSnapshots'> & {
+export type LoadOptions = Pick<EngineOptions, 'gpuBudgetBytes' | 'ramBudgetBytes' | 'contextLength' | 'kvCacheType' | 'expertStreaming' | 'profileLayers' | 'uploadMethod' | 'stateSnapshots' | 'speculative' | 'draftGpuBudgetBytes'> & {
+  /** EngineOptions.draftModel, resolved (a URL string or a Blob) */
+  draftModel?: string | Blob;
   maxBatch?: number;
   maxBindingBytes?: number;
   stagingChunkBytes?: number;
