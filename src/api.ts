@@ -66,6 +66,12 @@ export interface EngineOptions {
   draftGpuBudgetBytes?: number;
   /** Called during load. `phase` is e.g. 'header', 'plan', 'upload', 'ready'. */
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * Aborts the load: createEngine rejects with LayerstreamError('aborted') at once and the worker
+   * doing the load is terminated (its reads, uploads and GPU memory end with it; a download into
+   * the browser cache keeps the chunks it completed and resumes from them next time).
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -196,6 +202,13 @@ export interface EngineStats {
   expertCacheMisses: number;
   /** GPU buffers the engine has created since load began (all at load: it stays constant per token) */
   gpuBuffersCreated: number;
+  /**
+   * GPUDevice losses since load (driver reset, GPU process crash, out of memory: GPUDevice.lost with
+   * a reason other than 'destroyed'); each ends the call in flight with LayerstreamError('device_lost')
+   */
+  deviceLosses: number;
+  /** engines rebuilt on a new device after a loss (weights re-uploaded; the next prompt is prefilled whole) */
+  deviceRecoveries: number;
   /** speculative decoding in the last generate: which draft ran ('off' when none did) */
   speculativeDraft: 'off' | 'ngram' | 'model';
   /** draft tokens proposed and accepted in the last generate */

@@ -200,3 +200,41 @@ test('a connection lost in the middle of a Range response is fetch_failed naming
   expect(r.after).toBe(true);
   await control('/reset');
 });
+
+test('aborting createEngine ends the load at once: its worker stops reading, and the page loads again', async ({ page }) => {
+  // a slow server (its own fault channel): every response 500 ms late, so the load takes seconds
+  const control = (q: string) => fetch(`http://127.0.0.1:5174/control-abortload${q}`, { method: 'POST' }).then((r) => r.json());
+  await control('/reset');
+  await control('?delayMs=500');
+  const slow = 'http://127.0.0.1:5174/flaky-abortload/shared/models/synth-llama-Q8_0.gguf';
+  const r = await page.evaluate(async (model) => {
+    const ac = new AbortController();
+    const loading = (window as any).ls.createEngine({ model, signal: ac.signal });
+    await new Promise((res) => setTimeout(res, 1200));
+    const t0 = performance.now();
+    ac.abort();
+    try {
+      await loading;
+      return { code: 'loaded', ms: 0 };
+    } catch (e: any) {
+      return { code: e.code, ms: performance.now() - t0 };
+    }
+  }, slow);
+  expect(r.code).toBe('aborted');
+  expect(r.ms).toBeLessThan(500);
+  // the worker is gone: no request reaches the server after the ones in flight
+  await new Promise((res) => setTimeout(res, 700));
+  const a = await control('');
+  await new Promise((res) => setTimeout(res, 2000));
+  const b = await control('');
+  expect(b.requests).toBe(a.requests);
+  await control('/reset');
+  const tokens = await page.evaluate(async (url) => {
+    const e = await (window as any).ls.createEngine({ model: url });
+    const out: number[] = [];
+    for await (const t of e.generate({ prompt: 'Once upon a time', maxTokens: 5, temperature: 0 })) out.push(t.token);
+    await e.dispose();
+    return out;
+  }, `${SHARED_URL}/models/stories260K.gguf`);
+  expect(tokens).toEqual([432, 383, 286, 261, 376]);
+});

@@ -157,16 +157,18 @@ test.describe('in the browser', () => {
       const prompt = name.startsWith('stories')
         ? 'Lily and Tom went to the park. They played with a ball. Lily and Tom went to the park. They played with a'
         : [...ref.prompt_tokens, ...ref.prompt_tokens.slice(1)];
-      const n = 16;
+      const n = 10;
       const ctx = { contextLength: 128 };
       const plain = { prompt, maxTokens: n, temperature: 0, speculative: { draft: 'off' } };
       const ngram = { ...plain, speculative: { draft: 'ngram', maxDraftTokens: 4 } };
-      const model = { ...plain, speculative: { draft: 'model', maxDraftTokens: 4 } };
+      // a draft model's pass costs about what the target's does for these tiny models: fewer tokens
+      const nModel = 6;
+      const model = { ...plain, maxTokens: nModel, speculative: { draft: 'model', maxDraftTokens: 3 } };
       const draftModel = url(`${draftFor(name)}.gguf`);
       const [a, b, m] = await runs(page, url(`${name}.gguf`), { ...ctx, draftModel }, [plain, ngram, model]);
       expect(a.tokens.length).toBeGreaterThan(1);
       expect(b.tokens).toEqual(a.tokens);
-      expect(m.tokens).toEqual(a.tokens);
+      expect(m.tokens).toEqual(a.tokens.slice(0, nModel));
       expect(m.stats.speculativeDraft).toBe('model');
       expect(m.stats.draftTokensProposed).toBeGreaterThan(0);
       expect(a.stats.forwardPassesLastGenerate).toBe(a.tokens.length - 1);
@@ -188,7 +190,7 @@ test.describe('in the browser', () => {
       const [c, d] = await runs(page, url(`${name}.gguf`), { ...ctx, draftModel, gpuBudgetBytes: budget }, [ngram, model]);
       expect(c.stats.layersStreamed).toBeGreaterThan(0);
       expect(c.tokens).toEqual(a.tokens);
-      expect(d.tokens).toEqual(a.tokens);
+      expect(d.tokens).toEqual(a.tokens.slice(0, nModel));
       expect(d.stats.draftTokensProposed).toBeGreaterThan(0);
     });
   }

@@ -597,7 +597,8 @@ export class EngineCore {
     });
   }
 
-  stats(): EngineStats {
+  /** This engine's figures; deviceLosses / deviceRecoveries are the worker's (src/worker/device-guard.ts). */
+  stats(): Omit<EngineStats, 'deviceLosses' | 'deviceRecoveries'> {
     const p = this.store.plan;
     const layerResidency = p.unitResident.slice(0, this.h.nLayers).map((r): 'resident' | 'streamed' => (r ? 'resident' : 'streamed'));
     const b = this.bufs;

@@ -41,9 +41,13 @@ function grid(n: number): [number, number] {
  * dispatches. Every method records work for the current step (`setStep`): T tokens at pos0.
  * Shapes in the comments are [rows, columns] in float32 elements.
  */
+/** Pipelines by device, keyed by kernel, type, entry point and constants (see pipeline()). */
+const DEVICE_PIPELINES = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
 export class Kernels {
   readonly recorder: Recorder;
-  private pipelines = new Map<string, GPUComputePipeline>();
+  /** compiled pipelines, shared by every Kernels on the device (a draft model's engine reuses the target's) */
+  private pipelines: Map<string, GPUComputePipeline>;
   private bindGroups = new Map<string, GPUBindGroup>();
   private uniformKeys = new Map<string, number>();
   private uniforms: GPUBuffer;
@@ -63,6 +67,8 @@ export class Kernels {
    */
   constructor(readonly device: GPUDevice, readonly rowPerThread = false, timer: PassTimer | null = null) {
     this.recorder = new Recorder(device, timer);
+    this.pipelines = DEVICE_PIPELINES.get(device) ?? new Map();
+    DEVICE_PIPELINES.set(device, this.pipelines);
     this.uniforms = device.createBuffer({ label: 'uniform params', size: UNIFORM_SLOT * UNIFORM_SLOTS, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.step = device.createBuffer({ label: 'step', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.grids = device.createBuffer({ label: 'i-quant grids', size: IQ_GRID_WORDS.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });

@@ -437,7 +437,7 @@ export class LsChatMessage extends LitElement {
             : m.status === 'error'
               ? ''
               : html`<span class="placeholder">(no text)</span>`}</div>`
-        : html`<div class="bubble" data-testid="message-content"><span class="placeholder">Thinking…</span></div>`}
+        : html`<div class="bubble" data-testid="message-content"><span class="placeholder">${m.notice ?? 'Thinking…'}</span></div>`}
       ${m.error
         ? html`<div class="error" role="alert" data-testid="message-error" data-code=${m.error.code}>${m.error.code ? html`<code>${m.error.code}</code>` : ''}${m.error.message}</div>`
         : ''}

@@ -40,6 +40,20 @@ export interface ChatEntry {
   readonly status?: ReplyStatus;
   readonly stats?: ReplyStats;
   readonly error?: ShownError;
+  /** shown instead of "Thinking…" until the first text arrives (e.g. after a GPU reset) */
+  readonly notice?: string;
+}
+
+/** What a reply shows while it waits for its first token after the GPU device was lost and rebuilt. */
+export const GPU_RESET_NOTICE = 'GPU was reset — rebuilding context…';
+
+/**
+ * Whether an error is a GPU device loss the engine recovers from (LayerstreamError('device_lost')
+ * without "permanent" in its message, src/worker/device-guard.ts): the next reply re-prefills the
+ * conversation on the new device.
+ */
+export function isRecoverableDeviceLoss(e: ShownError | undefined): boolean {
+  return e?.code === 'device_lost' && !/permanent/.test(e.message);
 }
 
 /** System prompt and sampling, as <ls-chat> validated them. */
@@ -78,6 +92,8 @@ export class ChatSession extends EventTarget {
   private nextId = 1;
   private controller: AbortController | null = null;
   private task: Promise<void> | null = null;
+  /** the last reply ended by a recoverable device loss: the next one says the context is rebuilt */
+  private gpuReset = false;
 
   private changed(): void {
     this.dispatchEvent(new Event('change'));
@@ -149,7 +165,8 @@ export class ChatSession extends EventTarget {
     const messages = this.history(s.system);
     const id = this.nextId++;
     const stats: ReplyStats = { tokens: 0, promptTokens: null, cachedTokens: null, seconds: 0, tokensPerSecond: 0 };
-    this.entries = [...this.entries, { id, role: 'assistant', content: '', status: 'streaming', stats }];
+    const notice = this.gpuReset ? { notice: GPU_RESET_NOTICE } : {};
+    this.entries = [...this.entries, { id, role: 'assistant', content: '', status: 'streaming', stats, ...notice }];
     const controller = new AbortController();
     this.controller = controller;
     this.running = true;
@@ -214,9 +231,11 @@ export class ChatSession extends EventTarget {
       } else {
         status = 'error';
         error = toShownError(e);
+        this.gpuReset = isRecoverableDeviceLoss(error);
         console.error('Chat completion failed', e);
       }
     }
+    if (status !== 'error') this.gpuReset = false;
     if (this.controller === controller) this.controller = null;
     this.running = false;
     this.patch(id, { content, status, stats: measure(), ...(error ? { error } : {}) });

@@ -3,6 +3,7 @@ import type { Engine, EngineOptions, EngineStats, GenerateRequest, GeneratedToke
 import { LayerstreamError, reviveError } from '../errors.ts';
 import { chatCompletions, completions, type ChatBackend } from '../chat/openai.ts';
 import { installErrorTransfer, type ChatInfo, type GenerateResult, type WorkerApi } from './protocol.ts';
+import type { RecoveryPolicy } from './device-guard.ts';
 
 installErrorTransfer();
 
@@ -15,6 +16,11 @@ export interface EngineTuning {
   maxBindingBytes?: number;
   /** bytes per upload staging chunk (default 4 MiB; small values make every group span several chunks) */
   stagingChunkBytes?: number;
+  /**
+   * How repeated GPU device losses back off (src/worker/device-guard.ts DEFAULT_RECOVERY: up to 3
+   * losses in 5 min are recovered from, after 250 ms · 2^(n−1), at most 8 s; one more is permanent).
+   */
+  deviceRecovery?: Partial<RecoveryPolicy>;
 }
 
 /**
@@ -27,8 +33,16 @@ export async function createEngine(opts: EngineOptions & EngineTuning): Promise<
   const worker = new Worker(new URL('./engine-worker.ts', import.meta.url), { type: 'module', name: 'layerstream-engine' });
   const remote = Comlink.wrap<WorkerApi>(worker);
   const model = resolveModel(opts.model);
+  const signal = opts.signal;
+  let onAbort: (() => void) | null = null;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new LayerstreamError('aborted', 'model load aborted'));
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => {}); // (rejects only when raced below)
   try {
-    const info = await remote.load(
+    const loading = remote.load(
       model,
       {
         gpuBudgetBytes: opts.gpuBudgetBytes,
@@ -42,16 +56,22 @@ export async function createEngine(opts: EngineOptions & EngineTuning): Promise<
         maxBatch: opts.maxBatch,
         maxBindingBytes: opts.maxBindingBytes,
         stagingChunkBytes: opts.stagingChunkBytes,
+        deviceRecovery: opts.deviceRecovery,
         speculative: opts.speculative,
         draftModel: opts.draftModel === undefined ? undefined : resolveModel(opts.draftModel),
         draftGpuBudgetBytes: opts.draftGpuBudgetBytes,
       },
       Comlink.proxy((phase: string, loadedBytes: number, totalBytes: number) => opts.onProgress?.({ phase, loadedBytes, totalBytes })),
     );
+    loading.catch(() => {}); // (after an abort nobody waits for it)
+    const info = await Promise.race([loading, aborted]);
     return new RemoteEngine(worker, remote, info);
   } catch (e) {
+    // terminating the worker stops its work at once, wherever the load was
     worker.terminate();
     throw reviveError(e);
+  } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 

@@ -4,18 +4,30 @@ import type { ModelInfo } from '../api.ts';
 import { EngineCore } from '../engine/engine.ts';
 import { LayerstreamError } from '../errors.ts';
 import { requestGPUDevice } from '../gpu/device.ts';
+import type { ByteSource } from '../storage/byte-source.ts';
 import { openModel } from '../storage/open-model.ts';
+import { DEFAULT_RECOVERY, DeviceGuard, sharedSource } from './device-guard.ts';
 import { installErrorTransfer, type LoadOptions, type WorkerApi } from './protocol.ts';
 
 // The engine's home: one model per worker. All file reads and GPU work happen here, off the UI thread.
 installErrorTransfer();
 
-let core: EngineCore | null = null;
+// The model's engine and its GPUDevice, rebuilt on a new device when that one is lost.
+let guard: DeviceGuard | null = null;
 const aborts = new Map<number, AbortController>();
+/** the model's byte source, shared by every engine the guard builds */
+let source: ByteSource | null = null;
 
+function loaded(): DeviceGuard {
+  if (!guard) throw new LayerstreamError('disposed', 'no model loaded');
+  return guard;
+}
+
+/** The last engine built, for what needs no GPU (tokenizer, chat template, info, stats). */
 function engine(): EngineCore {
-  if (!core) throw new LayerstreamError('disposed', 'no model loaded');
-  return core;
+  const e = loaded().last;
+  if (!e) throw new LayerstreamError('disposed', 'no model loaded');
+  return e;
 }
 
 /**
@@ -42,28 +54,36 @@ const api: WorkerApi = {
   async load(model, opts, onProgress): Promise<ModelInfo> {
     onProgress('header', 0, 0);
     const opened = await openModel(model);
-    let device: GPUDevice | null = null;
-    try {
-      device = await requestGPUDevice();
-      const { draftModel, draftGpuBudgetBytes, speculative, ...coreOpts } = opts;
+    const { draftModel, draftGpuBudgetBytes, speculative, deviceRecovery, ...coreOpts } = opts;
+    // every build (the first, and each after a device loss) reads the same source: EngineCore.dispose
+    // must not close it, so it gets a view without close(); this worker closes it on dispose
+    const shared = { ...opened, source: sharedSource(opened.source) };
+    const build = async (device: GPUDevice): Promise<EngineCore> => {
       // a draft model first, on the same device, so the target plans around what it holds
       const draft = draftModel ? await loadDraft(draftModel, device, coreOpts, draftGpuBudgetBytes, onProgress) : null;
+      let core: EngineCore | null = null;
       try {
-        core = await EngineCore.load(opened, device, { ...coreOpts, draftBytes: draft?.gpuBytes, onProgress: (p, l, t) => void onProgress(p, l, t) });
+        core = await EngineCore.load(shared, device, { ...coreOpts, draftBytes: draft?.gpuBytes, onProgress: (p, l, t) => void onProgress(p, l, t) });
         if (draft) core.attachDraft(draft);
         core.setDefaultSpeculative(speculative);
+        return core;
       } catch (e) {
-        core?.dispose(); // (disposes an attached draft too)
-        draft?.dispose();
-        core = null;
+        if (core) core.dispose(); // (disposes an attached draft too)
+        else draft?.dispose();
         throw e;
       }
+    };
+    const g = new DeviceGuard(build, requestGPUDevice, { ...DEFAULT_RECOVERY, ...deviceRecovery });
+    try {
+      const core = await g.start();
+      guard = g;
+      source = opened.source;
+      return core.info;
     } catch (e) {
-      device?.destroy();
+      g.dispose();
       opened.source.close?.();
       throw e;
     }
-    return core.info;
   },
   async tokenize(text, addSpecial, parseSpecial = false) {
     return engine().tokenizer.tokenize(text, { addSpecial, parseSpecial });
@@ -77,18 +97,23 @@ const api: WorkerApi = {
     return engine().tokenizer.detokenize(ids);
   },
   async generate(id, req, onTokens) {
-    const e = engine();
     const ac = new AbortController();
     aborts.set(id, ac);
-    const tokens = typeof req.prompt === 'string' ? e.tokenizer.tokenize(req.prompt, { addSpecial: true }) : req.prompt;
-    let sent = 0;
     try {
-      for await (const t of e.generate({ ...req, tokens, signal: ac.signal })) {
-        // one message per token keeps the stream live; not awaited, so it never slows decoding
-        void onTokens([t]);
-        sent++;
-      }
-      return { sent, finish: e.lastFinish, promptTokens: tokens.length, cachedTokens: e.lastCachedTokens };
+      // on a rebuilt engine the K/V cache is empty: the whole prompt is prefilled again, which
+      // rebuilds the conversation's context (same tokens as before the loss)
+      return await loaded().use(async (e, lost) => {
+        const tokens = typeof req.prompt === 'string' ? e.tokenizer.tokenize(req.prompt, { addSpecial: true }) : req.prompt;
+        let sent = 0;
+        for await (const t of e.generate({ ...req, tokens, signal: AbortSignal.any([ac.signal, lost]) })) {
+          DeviceGuard.check(lost);
+          // one message per token keeps the stream live; not awaited, so it never slows decoding
+          void onTokens([t]);
+          sent++;
+        }
+        DeviceGuard.check(lost);
+        return { sent, finish: e.lastFinish, promptTokens: tokens.length, cachedTokens: e.lastCachedTokens };
+      });
     } finally {
       aborts.delete(id);
     }
@@ -97,15 +122,18 @@ const api: WorkerApi = {
     aborts.get(id)?.abort();
   },
   async logits(tokens, positions) {
-    const rows = await engine().logits(tokens, positions);
+    const rows = await loaded().use((e) => e.logits(tokens, positions));
     return Comlink.transfer(rows, rows.map((r) => r.buffer as ArrayBuffer));
   },
   async stats() {
-    return engine().stats();
+    const g = loaded();
+    return { ...engine().stats(), deviceLosses: g.losses, deviceRecoveries: g.recoveries };
   },
   async dispose() {
-    core?.dispose();
-    core = null;
+    guard?.dispose();
+    guard = null;
+    source?.close?.();
+    source = null;
   },
 };
 

@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
 import type { EngineOptions, EngineStats, GenerateRequest, GeneratedToken, ModelInfo } from '../api.ts';
+import type { RecoveryPolicy } from './device-guard.ts';
 
 export interface ChatInfo {
   /** tokenizer.chat_template, or null */
@@ -27,6 +28,8 @@ export type LoadOptions = Pick<EngineOptions, 'gpuBudgetBytes' | 'ramBudgetBytes
   maxBatch?: number;
   maxBindingBytes?: number;
   stagingChunkBytes?: number;
+  /** how repeated GPU device losses back off before device_lost is permanent (device-guard.ts) */
+  deviceRecovery?: Partial<RecoveryPolicy>;
 };
 
 /** What the engine worker exposes over Comlink (plain data in, plain data out). */

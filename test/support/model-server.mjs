@@ -6,8 +6,9 @@
 //   /flaky/shared/<path>      same as /shared, under fault injection set through /control:
 //                               POST /control?dropAfter=N  cut connections once N more body bytes were sent
 //                               POST /control?etagSalt=S   change every ETag (a "new version" of the file)
+//                               POST /control?delayMs=N    answer every request N ms late (a slow server)
 //                               POST /control/reset        no faults, counters to zero
-//                               GET  /control              {"served": body bytes sent on /flaky since reset}
+//                               GET  /control              {"served": body bytes sent on /flaky since reset, "requests": requests}
 //   /flaky-<name>/shared/<path>  the same, with a fault state of its own, set through /control-<name>
 //                             (so tests in different files, which run in parallel, do not share faults)
 //   /notfound                 404
@@ -28,7 +29,7 @@ function cors(res) {
   res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges, ETag, Last-Modified');
 }
 
-const noFaults = () => ({ dropAfter: Infinity, etagSalt: '', served: 0 });
+const noFaults = () => ({ dropAfter: Infinity, etagSalt: '', delayMs: 0, served: 0, requests: 0 });
 /** fault state per channel: '' for /flaky and /control, name for /flaky-name and /control-name */
 const channels = new Map();
 const faultsOf = (name) => {
@@ -113,9 +114,10 @@ const server = http.createServer((req, res) => {
     if (req.method === 'POST') {
       if (url.searchParams.has('dropAfter')) faults.dropAfter = Number(url.searchParams.get('dropAfter'));
       if (url.searchParams.has('etagSalt')) faults.etagSalt = url.searchParams.get('etagSalt');
+      if (url.searchParams.has('delayMs')) faults.delayMs = Number(url.searchParams.get('delayMs'));
     }
     res.setHeader('Content-Type', 'application/json');
-    return res.end(JSON.stringify({ served: faults.served }));
+    return res.end(JSON.stringify({ served: faults.served, requests: faults.requests }));
   }
   if (p === '/html') {
     res.writeHead(200, { 'Content-Type': 'text/html' });
@@ -142,6 +144,8 @@ const server = http.createServer((req, res) => {
     res.writeHead(403);
     return res.end('forbidden');
   }
-  serveFile(req, res, file, { ranges: !norange, flaky });
+  if (!flaky) return serveFile(req, res, file, { ranges: !norange, flaky });
+  flaky.requests++;
+  setTimeout(() => serveFile(req, res, file, { ranges: !norange, flaky }), flaky.delayMs);
 });
 server.listen(port, '127.0.0.1', () => console.log(`model server on http://127.0.0.1:${port} serving ${sharedRoot}`));
