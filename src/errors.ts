@@ -18,6 +18,7 @@ export type LayerstreamErrorCode =
   | 'invalid_request' // an OpenAI-style request with an unknown or invalid field
   | 'vocab_mismatch' // a draft model whose tokenizer is not the target's
   | 'webgpu_unavailable'
+  | 'storage_lost' // a model's bytes were removed from browser storage (site data cleared, eviction): download it again
   | 'device_lost' // the GPUDevice was lost (driver reset, GPU process crash, out of memory): the browser's reason in the message
   | 'aborted'
   | 'disposed';

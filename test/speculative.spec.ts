@@ -198,7 +198,7 @@ test.describe('in the browser', () => {
   test('MoE expert streaming, the RAM tier and a q8_0 K/V cache: greedy ngram drafts are plain greedy; uploads per token fall', async ({ page }) => {
     const ref = loadReference('synth-moe-Q4_K_M', 'exact');
     const ctx = { contextLength: 128, kvCacheType: 'q8_0' };
-    const plain = { prompt: ref.prompt_tokens, maxTokens: 24, temperature: 0, speculative: { draft: 'off' } };
+    const plain = { prompt: ref.prompt_tokens, maxTokens: 16, temperature: 0, speculative: { draft: 'off' } };
     const [a] = await runs(page, url('synth-moe-Q4_K_M.gguf'), ctx, [plain]);
     for (const ram of [0, 64 << 20]) {
       const opts = { ...ctx, ramBudgetBytes: ram, gpuBudgetBytes: budgetOf(a.stats, 1 / 4) };
@@ -218,7 +218,7 @@ test.describe('in the browser', () => {
 
   test('a draft model: greedy output is plain greedy; the same model as draft accepts every token; another model is rejected often', async ({ page }) => {
     const ref = loadReference('synth-llama-Q8_0', 'exact');
-    const plain = { prompt: ref.prompt_tokens, maxTokens: 20, temperature: 0, speculative: { draft: 'off' } };
+    const plain = { prompt: ref.prompt_tokens, maxTokens: 14, temperature: 0, speculative: { draft: 'off' } };
     const model = { ...plain, speculative: { draft: 'model', maxDraftTokens: 4 } };
     const ctx = { contextLength: 128 };
     const sampled = { ...model, temperature: 0.8, topK: 20, seed: 7 };
@@ -237,7 +237,7 @@ test.describe('in the browser', () => {
     expect(b.stats.gpuBudgetBytes).toBeGreaterThanOrEqual(b.stats.weightBytesOnGpu + b.stats.kvCacheBytes + b.stats.scratchBytes);
     // a different model with the same vocabulary (gemma3's synthetic file has llama-2's): rejections, same tokens
     const g = loadReference('synth-gemma3-Q4_K_M', 'exact');
-    const gPlain = { prompt: g.prompt_tokens, maxTokens: 20, temperature: 0, speculative: { draft: 'off' } };
+    const gPlain = { prompt: g.prompt_tokens, maxTokens: 14, temperature: 0, speculative: { draft: 'off' } };
     const [c, d] = await runs(page, url('synth-gemma3-Q4_K_M.gguf'), { ...ctx, draftModel: url('synth-llama-Q4_0.gguf') }, [gPlain, { ...gPlain, speculative: { draft: 'model' } }]);
     expect(d.tokens).toEqual(c.tokens);
     expect(d.stats.draftTokensProposed).toBeGreaterThan(d.stats.draftTokensAccepted);

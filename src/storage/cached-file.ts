@@ -1,7 +1,7 @@
 import { LayerstreamError } from '../errors.ts';
 import { checkRange, HttpRangeSource, readFresh, type ByteSource } from './byte-source.ts';
-import { deleteRecord, getRecord, idForUrl, markChunkDone, putRecord, withFileLock, type FileRecord } from './manifest.ts';
-import { openSyncFile, removeFile, storageError } from './opfs.ts';
+import { deleteRecord, doneBytes, getRecord, idForUrl, markChunkDone, putRecord, withFileLock, type FileRecord } from './manifest.ts';
+import { fileHolds, openSyncFile, quotaExceeded, removeFile, storageError } from './opfs.ts';
 
 /** Bytes per chunk: the unit of download, resume and bookkeeping. */
 export const CHUNK_BYTES = 4 << 20;
@@ -20,7 +20,7 @@ export class CachedFile implements ByteSource {
 
   private constructor(
     private rec: FileRecord,
-    private readonly handle: FileSystemSyncAccessHandle,
+    private handle: FileSystemSyncAccessHandle,
     private readonly remote: HttpRangeSource | null,
   ) {
     this.name = rec.url ?? rec.name;
@@ -109,8 +109,47 @@ export class CachedFile implements ByteSource {
     const chunks: Promise<void>[] = [];
     for (let c = Math.floor(offset / cs); c <= Math.floor((offset + length - 1) / cs); c++) chunks.push(this.ensureChunk(c, signal));
     await Promise.all(chunks);
-    const n = this.handle.read(dest, { at: offset });
-    if (n !== length) throw new LayerstreamError('integrity', `OPFS copy of ${this.name} is short: read ${n} of ${length} bytes at ${offset}`);
+    const failure = this.readStored(offset, dest);
+    if (!failure) return;
+    // The copy this handle reads may be gone (site data cleared, eviction) or stored anew since (a
+    // new download of the same file): reopen on the current copy and read once more, else say it is lost.
+    if (!(await this.reopen())) throw this.lost();
+    if (this.readStored(offset, dest)) throw failure;
+  }
+
+  /** Reads stored bytes into dest; the failure (an exception, or a short read), or null. */
+  private readStored(offset: number, dest: Uint8Array): unknown {
+    try {
+      const n = this.handle.read(dest, { at: offset });
+      return n === dest.byteLength ? null : new LayerstreamError('integrity', `OPFS copy of ${this.name} is short: read ${n} of ${dest.byteLength} bytes at ${offset}`);
+    } catch (e) {
+      return e;
+    }
+  }
+
+  /**
+   * After a failed read: whether the stored copy is there (its manifest record, and an OPFS file
+   * holding every chunk the record says is stored) — then the handle is opened on it afresh.
+   */
+  private async reopen(): Promise<boolean> {
+    const rec = await getRecord(this.rec.id).catch(() => undefined);
+    if (!rec || rec.size !== this.size || !(await fileHolds(fileName(rec.id), doneEnd(rec)))) return false;
+    try {
+      this.handle.close();
+    } catch {
+      // a handle on a removed file may refuse even that
+    }
+    this.handle = await openSyncFile(fileName(rec.id));
+    this.rec = rec;
+    return true;
+  }
+
+  private lost(): LayerstreamError {
+    const from = this.rec.url ? ` (from ${this.rec.url})` : '';
+    return new LayerstreamError(
+      'storage_lost',
+      `the browser's stored copy of ${this.rec.name}${from} is gone — the site's data was cleared or the browser evicted it under storage pressure: download it again`,
+    );
   }
 
   /** Makes chunk c present (fetching it if needed); concurrent callers share one fetch. */
@@ -126,7 +165,7 @@ export class CachedFile implements ByteSource {
 
   private async fill(c: number, signal?: AbortSignal): Promise<void> {
     const fresh = await getRecord(this.rec.id); // another worker may have stored it meanwhile
-    if (!fresh) throw new LayerstreamError('not_found', `cached copy of ${this.name} was deleted`);
+    if (!fresh) throw this.lost();
     if (fresh.done[c]) {
       this.rec = fresh;
       return;
@@ -138,25 +177,36 @@ export class CachedFile implements ByteSource {
     try {
       const bytes = buf.subarray(0, this.chunkLength(c));
       await this.remote.readInto(start, bytes, signal);
-      try {
-        this.handle.write(bytes, { at: start });
-        this.handle.flush();
-      } catch (e) {
-        storageError(e, this.name);
-      }
+      await this.write(bytes, start);
     } finally {
       if (this.spare.length < 4) this.spare.push(buf);
     }
     this.rec = (await markChunkDone(this.rec.id, c)) ?? this.rec;
   }
 
-  /** Writes bytes that arrive in order (import, servers without Range); marks chunks done as they fill. */
-  async writeSequential(offset: number, bytes: Uint8Array): Promise<void> {
+  /**
+   * Writes bytes at `offset` (and flushes them, unless `flush` is false). A refused write —
+   * QuotaExceededError, or a short count (Chromium's sync handle returns one instead of throwing
+   * when the quota is exceeded) — is LayerstreamError('quota_exceeded') with the numbers, or
+   * 'storage_lost' when the stored copy was removed meanwhile; nothing is marked stored.
+   */
+  private async write(bytes: Uint8Array, offset: number, flush = true): Promise<void> {
+    let short: string | null = null;
     try {
-      this.handle.write(bytes, { at: offset });
+      const n = this.handle.write(bytes, { at: offset });
+      if (flush) this.handle.flush();
+      if (n !== bytes.byteLength) short = `wrote ${n} of ${bytes.byteLength} bytes at ${offset}`;
     } catch (e) {
+      if ((e as DOMException)?.name === 'QuotaExceededError') throw await quotaExceeded(this.rec.name, this.size - doneBytes(this.rec), e);
       storageError(e, this.name);
     }
+    if (short && !(await getRecord(this.rec.id).catch(() => undefined))) throw this.lost(); // the copy was removed meanwhile
+    if (short) throw await quotaExceeded(this.rec.name, this.size - doneBytes(this.rec), new Error(`OPFS ${short}`));
+  }
+
+  /** Writes bytes that arrive in order (import, servers without Range); marks chunks done as they fill. */
+  async writeSequential(offset: number, bytes: Uint8Array): Promise<void> {
+    await this.write(bytes, offset, false); // flushed as each chunk completes
     const cs = this.rec.chunkSize;
     const end = offset + bytes.byteLength;
     for (let c = Math.floor(offset / cs); c * cs < end; c++) {
@@ -182,6 +232,12 @@ export class CachedFile implements ByteSource {
 }
 
 export const fileName = (id: string) => `${id}.gguf`;
+
+/** End of the last stored chunk: the least the OPFS file must hold. */
+function doneEnd(r: FileRecord): number {
+  for (let c = r.done.length - 1; c >= 0; c--) if (r.done[c]) return Math.min(r.size, (c + 1) * r.chunkSize);
+  return 0;
+}
 
 const differs = (a: string | null, b: string | null) => !!a && !!b && a !== b;
 

@@ -26,6 +26,16 @@ export async function openSyncFile(name: string): Promise<FileSystemSyncAccessHa
   return open.call(file, { mode: 'readwrite-unsafe' });
 }
 
+/** Whether the OPFS file `name` exists and holds at least `bytes` bytes (site data cleared or evicted: it does not). */
+export async function fileHolds(name: string, bytes: number): Promise<boolean> {
+  try {
+    const file = await (await modelsDir()).getFileHandle(name);
+    return (await file.getFile()).size >= bytes;
+  } catch {
+    return false;
+  }
+}
+
 /** Deletes the OPFS file `name` (no error if it is not there). */
 export async function removeFile(name: string): Promise<void> {
   try {
@@ -33,6 +43,21 @@ export async function removeFile(name: string): Promise<void> {
   } catch (e) {
     if ((e as DOMException).name !== 'NotFoundError') throw e;
   }
+}
+
+/**
+ * The error for a write the browser refused for lack of quota (it may shrink while a download
+ * runs): quota_exceeded with the numbers, in the wording of the up-front check
+ * (storage-client.ts), so the UI shows them and pauses instead of failing.
+ * @param needBytes bytes the download still has to store
+ */
+export async function quotaExceeded(what: string, needBytes: number, cause: unknown): Promise<LayerstreamError> {
+  const { usage = 0, quota = 0 } = await navigator.storage.estimate().catch(() => ({ usage: 0, quota: 0 }));
+  return new LayerstreamError(
+    'quota_exceeded',
+    `${what} needs ${needBytes} more bytes of storage, but only ${Math.max(0, quota - usage)} of this site's ${quota}-byte quota are free (the browser refused a write); the chunks stored are kept: free space, then resume`,
+    { cause },
+  );
 }
 
 /** Maps a DOMException from an OPFS write to a typed error (quota) or rethrows. */

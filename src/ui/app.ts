@@ -9,7 +9,7 @@ import { DEFAULT_MODEL, type LoadRequest } from './model-picker.ts';
 import type { GenerateSettings } from './generate-panel.ts';
 import type { GenerationStatus } from './output.ts';
 import type { StorageTier } from './memory-panel.ts';
-import { ModelStore, findCachedModel, type ModelAction } from './model-store.ts';
+import { ModelStore, findCachedModel, missingLoadedModel, type ModelAction } from './model-store.ts';
 import { ChatSession, type ChatAction } from './chat-session.ts';
 import './model-picker.ts';
 import './model-manager.ts';
@@ -754,6 +754,7 @@ export class LsApp extends LitElement {
               .notice=${store.notice}
               ?listed=${store.listed}
               .loadedModel=${this.loadedModel}
+              .missing=${missingLoadedModel(store.models, store.seen, this.loadedModel)}
               ?loading=${this.loading}
               @ls-model-action=${this.onModelAction}
               @ls-load=${(e: CustomEvent<LoadRequest>) => void this.load({ ...e.detail, gpuBudgetBytes: e.detail.gpuBudgetBytes ?? this.pickerBudget() })}

@@ -437,6 +437,8 @@ export class LsModelManager extends LitElement {
   @property({ attribute: false }) notice: ShownError | null = null;
   /** the first listing has arrived */
   @property({ type: Boolean }) listed = false;
+  /** the loaded model, when storage lost it (ModelStore missingLoadedModel), else null */
+  @property({ attribute: false }) missing: CachedModel | null = null;
   /** the `model` string the engine was loaded from (URL or opfs:<id>), null when none */
   @property({ attribute: false }) loadedModel: string | null = null;
   /** a load is in progress: Load buttons are off */
@@ -599,6 +601,29 @@ export class LsModelManager extends LitElement {
         </div>
         ${t.error ? this.errorBox(t.error, 'download-error') : nothing}
       </div>
+    `;
+  }
+
+  /** The loaded model that browser storage lost: it runs from what the GPU holds until a read fails. */
+  private missingRow(m: CachedModel) {
+    return html`
+      <li class="is-loaded missing" data-testid="missing-model" data-id=${m.id} data-name=${m.name}>
+        <div class="main">
+          <div class="line">
+            <span class="name" title=${m.name}>${m.name}</span>
+            <span class="badge failed" data-testid="missing-model-state">missing</span>
+            <span class="badge loaded">loaded</span>
+          </div>
+          <div class="meta">
+            <span>Removed from browser storage (site data cleared, or evicted by the browser)${m.url ? ' — download it again to keep using it' : ' — import the file again'}.</span>
+          </div>
+        </div>
+        <div class="actions">
+          ${m.url
+            ? html`<button type="button" class="small primary" data-testid="missing-model-download" @click=${() => this.act({ type: 'download', url: m.url! })}>Download again</button>`
+            : nothing}
+        </div>
+      </li>
     `;
   }
 
@@ -772,9 +797,12 @@ export class LsModelManager extends LitElement {
               </div>`
             : nothing}
 
+          ${this.missing ? html`<ul aria-label="Loaded model missing from storage">${this.missingRow(this.missing)}</ul>` : nothing}
           ${n
             ? html`<ul aria-labelledby="mm-title">${this.models.map((m) => this.modelRow(m, loaded))}</ul>`
-            : html`<div class="empty muted" data-testid="manager-empty">
+            : this.missing
+              ? nothing
+              : html`<div class="empty muted" data-testid="manager-empty">
                 ${this.listed ? 'No models stored yet. Models you load by URL or from a file are kept here too.' : 'Reading browser storage…'}
               </div>`}
 

@@ -22,7 +22,7 @@ export function toShownError(e: unknown): ShownError {
 
 /**
  * starting: sizing the file (no bytes yet) · running · pausing / cancelling: abort sent, waiting for
- * the chunks in flight · paused: stopped by the user, chunks kept · failed: stopped by an error
+ * the chunks in flight · paused: stopped by the user or because storage ran out (quota_exceeded, with the numbers), chunks kept · failed: stopped by an error
  */
 export type TransferStatus = 'starting' | 'running' | 'pausing' | 'paused' | 'cancelling' | 'failed';
 
@@ -59,6 +59,23 @@ export function findCachedModel(models: readonly CachedModel[], model: string | 
   return models.find((m) => m.url === abs) ?? null;
 }
 
+/** A LayerstreamError('quota_exceeded'), as it crosses the worker boundary too. */
+export function isQuotaError(e: unknown): boolean {
+  const err = reviveError(e);
+  return err instanceof LayerstreamError && err.code === 'quota_exceeded';
+}
+
+/**
+ * The loaded model when browser storage no longer lists it (the site's data was cleared, or the
+ * browser evicted it): its last listing, so the manager can show it as missing and offer to
+ * download it again; null when it is still stored, was never stored, or nothing is loaded.
+ * @param seen every model listed since the page opened, by id
+ */
+export function missingLoadedModel(models: readonly CachedModel[], seen: ReadonlyMap<string, CachedModel>, loadedModel: string | null): CachedModel | null {
+  if (!loadedModel || findCachedModel(models, loadedModel)) return null;
+  return findCachedModel([...seen.values()], loadedModel);
+}
+
 export function absoluteUrl(url: string): string {
   try {
     return new URL(url, location.href).href;
@@ -91,6 +108,8 @@ export class ModelStore extends EventTarget {
   notice: ShownError | null = null;
   /** the first listing has arrived */
   listed = false;
+  /** every model listed since the page opened, by id (to name one that storage lost: missingLoadedModel) */
+  readonly seen = new Map<string, CachedModel>();
   /**
    * Called before a model's files are deleted: the app unloads the engine if it reads that model
    * (an open OPFS file cannot be removed).
@@ -114,6 +133,7 @@ export class ModelStore extends EventTarget {
       const [models, estimate] = await Promise.all([listModels(), storageEstimate()]);
       if (seq !== this.refreshSeq) return;
       this.models = models;
+      for (const m of models) this.seen.set(m.id, m);
       this.estimate = estimate;
       this.listed = true;
     } catch (e) {
@@ -307,6 +327,9 @@ export class ModelStore extends EventTarget {
       // Finished (also when an abort came too late to stop it): the list shows it complete.
       if (ok) this.remove(key);
       else if (cur.status === 'pausing' || ac.signal.aborted) this.patch(key, { status: 'paused', bytesPerSecond: 0, etaSeconds: Infinity });
+      // storage ran out mid-download (the quota may shrink): paused with the numbers, resumable once
+      // space is freed (a refusal up front, nothing stored, stays a failure)
+      else if (isQuotaError(failure) && cur.loadedBytes > 0) this.patch(key, { status: 'paused', error: toShownError(failure), bytesPerSecond: 0, etaSeconds: Infinity });
       else this.patch(key, { status: 'failed', error: toShownError(failure), bytesPerSecond: 0, etaSeconds: Infinity });
     }
     void this.refresh();

@@ -146,6 +146,8 @@ const server = http.createServer((req, res) => {
   }
   if (!flaky) return serveFile(req, res, file, { ranges: !norange, flaky });
   flaky.requests++;
+  // (served at once without a delay: the order in which parallel responses start is part of dropAfter's behaviour)
+  if (!flaky.delayMs) return serveFile(req, res, file, { ranges: !norange, flaky });
   setTimeout(() => serveFile(req, res, file, { ranges: !norange, flaky }), flaky.delayMs);
 });
 server.listen(port, '127.0.0.1', () => console.log(`model server on http://127.0.0.1:${port} serving ${sharedRoot}`));
