@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { SHARED_URL } from './support/browser.ts';
-import { openHarness } from './support/engine-page.ts';
+import { openHarness, STORIES_GREEDY_START, storiesGreedyStart } from './support/engine-page.ts';
 
 // Bad input: createEngine rejects with a typed LayerstreamError whose message names the problem,
 // and the page (and a new engine in it) stays usable afterwards.
@@ -159,14 +159,7 @@ test('after failed loads the page still loads and runs a model', async ({ page }
   expect(await loadError(page, `${SHARED_URL}/README.md`)).not.toBeNull();
   expect(await loadError(page, { blobOf: stories, cut: 600_000 })).not.toBeNull();
   expect(await loadError(page, stories, { gpuBudgetBytes: 10 })).not.toBeNull();
-  const tokens = await page.evaluate(async (url) => {
-    const e = await (window as any).ls.createEngine({ model: url });
-    const out: number[] = [];
-    for await (const t of e.generate({ prompt: 'Once upon a time', maxTokens: 5, temperature: 0 })) out.push(t.token);
-    await e.dispose();
-    return out;
-  }, stories);
-  expect(tokens).toEqual([432, 383, 286, 261, 376]); // llama.cpp's greedy start (shared/reference)
+  expect(await storiesGreedyStart(page)).toEqual(STORIES_GREEDY_START);
 });
 
 test('a connection lost in the middle of a Range response is fetch_failed naming the URL; the source reads again after', async ({ page }) => {
@@ -229,12 +222,5 @@ test('aborting createEngine ends the load at once: its worker stops reading, and
   const b = await control('');
   expect(b.requests).toBe(a.requests);
   await control('/reset');
-  const tokens = await page.evaluate(async (url) => {
-    const e = await (window as any).ls.createEngine({ model: url });
-    const out: number[] = [];
-    for await (const t of e.generate({ prompt: 'Once upon a time', maxTokens: 5, temperature: 0 })) out.push(t.token);
-    await e.dispose();
-    return out;
-  }, `${SHARED_URL}/models/stories260K.gguf`);
-  expect(tokens).toEqual([432, 383, 286, 261, 376]);
+  expect(await storiesGreedyStart(page)).toEqual(STORIES_GREEDY_START);
 });

@@ -5,7 +5,7 @@ import { LayerstreamError } from '../src/errors.ts';
 import { MAX_HEADER_BYTES, readGGUF } from '../src/gguf/gguf.ts';
 import type { ByteSource } from '../src/storage/byte-source.ts';
 import { SHARED_URL } from './support/browser.ts';
-import { openHarness } from './support/engine-page.ts';
+import { openHarness, STORIES_GREEDY_START, storiesGreedyStart } from './support/engine-page.ts';
 import { parseForWrite, writeGGUF, type GGUFKV } from './support/gguf-writer.ts';
 import { applyCase, CaseSource, headerFields, hostileCases, setU32, u32le, u64le, type HostileCase } from './support/hostile-gguf.ts';
 
@@ -392,14 +392,7 @@ test.describe('through createEngine', () => {
     ];
     checkBrowser(await browserCases(page, `${SHARED_URL}/models/stories260K.gguf`, cases), cases, errors);
     // afterwards the page loads and runs a good model
-    const tokens = await page.evaluate(async (url) => {
-      const e = await (window as any).ls.createEngine({ model: url });
-      const out: number[] = [];
-      for await (const t of e.generate({ prompt: 'Once upon a time', maxTokens: 5, temperature: 0 })) out.push(t.token);
-      await e.dispose();
-      return out;
-    }, `${SHARED_URL}/models/stories260K.gguf`);
-    expect(tokens).toEqual([432, 383, 286, 261, 376]); // llama.cpp's greedy start (shared/reference)
+    expect(await storiesGreedyStart(page)).toEqual(STORIES_GREEDY_START);
   });
 
   test('synth-gemma3: hostile headers are typed errors or load and generate, each within 10 s', async ({ page }) => {

@@ -1,4 +1,5 @@
 import type { Page } from '@playwright/test';
+import { SHARED_URL } from './browser.ts';
 
 /** Opens the test harness (the real src/ modules, served by Vite) in the page. */
 export async function openHarness(page: Page): Promise<void> {
@@ -78,4 +79,21 @@ export async function budgetFor(page: Page, url: string, fraction: number, opts:
       await e.dispose();
     }
   }, { url, fraction, opts });
+}
+
+/** llama.cpp's greedy start for stories260K after "Once upon a time" (shared/reference). */
+export const STORIES_GREEDY_START = [432, 383, 286, 261, 376];
+
+/**
+ * In the page: a fresh engine on stories260K generates 5 greedy tokens after "Once upon a time"
+ * (to show the page still runs a good model after failures); the tokens.
+ */
+export function storiesGreedyStart(page: Page): Promise<number[]> {
+  return page.evaluate(async (url) => {
+    const e = await (window as any).ls.createEngine({ model: url });
+    const out: number[] = [];
+    for await (const t of e.generate({ prompt: 'Once upon a time', maxTokens: 5, temperature: 0 })) out.push(t.token);
+    await e.dispose();
+    return out;
+  }, `${SHARED_URL}/models/stories260K.gguf`);
 }
