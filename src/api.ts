@@ -230,8 +230,32 @@ export interface GenerateRequest {
   seed?: number;
   /** speculative decoding for this call (default: EngineOptions.speculative) */
   speculative?: SpeculativeOptions;
+  /**
+   * Constrained generation: every token keeps the output a prefix of a value the spec accepts, and
+   * an end-of-generation token is allowed only once the value is complete (src/grammar/, xgrammar).
+   */
+  grammar?: GrammarSpec;
   signal?: AbortSignal;
 }
+
+/**
+ * What constrained generation follows (plain data: it crosses the worker boundary and is compiled
+ * there by @mlc-ai/web-xgrammar into a token mask per step):
+ * - json_object: any JSON object;
+ * - json_schema: JSON text valid for `schema` (JSON Schema as xgrammar supports it: types,
+ *   properties, required, enum/const, anyOf/oneOf, $ref/$defs, items/prefixItems, min/maxItems,
+ *   min/maxLength, pattern, integer minimum/maximum, additionalProperties); strict (default true):
+ *   no properties or items beyond the schema's;
+ * - grammar: text matching a GBNF grammar as llama.cpp writes it (xgrammar's EBNF dialect: `::=`,
+ *   `|`, `"literals"`, `[classes]`, `* + ? {m,n}`, `#` comments), starting at the rule named `root` (default "root");
+ * - structural_tag: an xgrammar structural-tag format (tags, sequences, triggered tags), used for
+ *   constrained tool calls.
+ */
+export type GrammarSpec =
+  | { type: 'json_object' }
+  | { type: 'json_schema'; schema: Record<string, unknown> | boolean; strict?: boolean }
+  | { type: 'grammar'; grammar: string; root?: string }
+  | { type: 'structural_tag'; format: Record<string, unknown> };
 
 export interface GeneratedToken {
   token: number;

@@ -4,6 +4,8 @@ import type { ModelInfo } from '../api.ts';
 import { EngineCore } from '../engine/engine.ts';
 import { LayerstreamError } from '../errors.ts';
 import { requestGPUDevice } from '../gpu/device.ts';
+import { constraintFor } from '../grammar/for-tokenizer.ts';
+import { markerTokens } from '../grammar/vocab.ts';
 import { openModel } from '../storage/open-model.ts';
 import { installErrorTransfer, type LoadOptions, type WorkerApi } from './protocol.ts';
 
@@ -71,7 +73,7 @@ const api: WorkerApi = {
   async chatInfo() {
     const t = engine().tokenizer;
     const text = (id: number | undefined) => (id === undefined ? '' : t.tokenText(id));
-    return { template: engine().chatTemplate, bosToken: text(t.bosId), eosToken: text(t.eosId), addBos: t.addBos };
+    return { template: engine().chatTemplate, bosToken: text(t.bosId), eosToken: text(t.eosId), addBos: t.addBos, markers: [...markerTokens(t)] };
   },
   async detokenize(ids) {
     return engine().tokenizer.detokenize(ids);
@@ -82,14 +84,18 @@ const api: WorkerApi = {
     aborts.set(id, ac);
     const tokens = typeof req.prompt === 'string' ? e.tokenizer.tokenize(req.prompt, { addSpecial: true }) : req.prompt;
     let sent = 0;
+    let constraint;
     try {
-      for await (const t of e.generate({ ...req, tokens, signal: ac.signal })) {
+      constraint = await constraintFor(e.tokenizer, req.grammar); // compiled here: the matcher stays in the worker
+      for await (const t of e.generate({ ...req, tokens, signal: ac.signal, constraint })) {
         // one message per token keeps the stream live; not awaited, so it never slows decoding
         void onTokens([t]);
         sent++;
       }
-      return { sent, finish: e.lastFinish, promptTokens: tokens.length, cachedTokens: e.lastCachedTokens };
+      const grammarMs = constraint && { maskPerToken: constraint.masks ? constraint.maskMs / constraint.masks : 0, masks: constraint.masks };
+      return { sent, finish: e.lastFinish, promptTokens: tokens.length, cachedTokens: e.lastCachedTokens, ...(grammarMs ? { grammarMs } : {}) };
     } finally {
+      constraint?.dispose();
       aborts.delete(id);
     }
   },
