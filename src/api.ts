@@ -240,22 +240,22 @@ export interface GenerateRequest {
 
 /**
  * What constrained generation follows (plain data: it crosses the worker boundary and is compiled
- * there by @mlc-ai/web-xgrammar into a token mask per step):
+ * there, by @mlc-ai/web-xgrammar, into a token mask per step):
  * - json_object: any JSON object;
- * - json_schema: JSON text valid for `schema` (JSON Schema as xgrammar supports it: types,
- *   properties, required, enum/const, anyOf/oneOf, $ref/$defs, items/prefixItems, min/maxItems,
- *   min/maxLength, pattern, integer minimum/maximum, additionalProperties); strict (default true):
- *   no properties or items beyond the schema's;
- * - grammar: text matching a GBNF grammar as llama.cpp writes it (xgrammar's EBNF dialect: `::=`,
- *   `|`, `"literals"`, `[classes]`, `* + ? {m,n}`, `#` comments), starting at the rule named `root` (default "root");
- * - structural_tag: an xgrammar structural-tag format (tags, sequences, triggered tags), used for
- *   constrained tool calls.
+ * - json_schema: JSON text valid for `schema` — converted to GBNF by src/grammar/json-schema.ts
+ *   (llama.cpp's common/json-schema-to-grammar.cpp approach: type, enum, const, properties,
+ *   required, additionalProperties, items/prefixItems, min/maxItems, min/maxLength, integer
+ *   minimum/maximum/exclusive*, anyOf/oneOf, allOf of objects, local $ref; keywords it cannot
+ *   enforce such as pattern are refused with invalid_request); strict (default true): no
+ *   properties beyond `properties` unless additionalProperties says so;
+ * - grammar: text matching a GBNF grammar as llama.cpp writes it (grammars/*.gbnf; xgrammar's EBNF
+ *   dialect: `::=`, `|`, `"literals"`, `[classes]`, `* + ? {m,n}`, `#` comments), starting at the
+ *   rule named `root` (default "root").
  */
 export type GrammarSpec =
   | { type: 'json_object' }
   | { type: 'json_schema'; schema: Record<string, unknown> | boolean; strict?: boolean }
-  | { type: 'grammar'; grammar: string; root?: string }
-  | { type: 'structural_tag'; format: Record<string, unknown> };
+  | { type: 'grammar'; grammar: string; root?: string };
 
 export interface GeneratedToken {
   token: number;

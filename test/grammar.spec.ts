@@ -142,7 +142,7 @@ for (const format of ['hermes', 'llama3', 'mistral', 'mistral-v11', 'harmony', '
     for (const [choice, parallel] of cases) {
       const format_ = toolCallGrammar(format, TOOLS, choice, parallel)!;
       for (let seed = 1; seed <= 6; seed++) {
-        const out = await walk(tok, await gc.constraint({ type: 'structural_tag', format: format_ }), seed);
+        const out = await walk(tok, await gc.constraint({ type: 'grammar', grammar: format_ }), seed);
         expect(out.complete, out.text).toBe(true);
         const p = parseAssistantOutput(out.text, { format, tools: true });
         expect(p.calls.length, out.text).toBeGreaterThan(0);

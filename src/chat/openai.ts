@@ -2,6 +2,7 @@ import type { SpeculativeOptions, GenerateRequest, GeneratedToken, ModelInfo } f
 import { LayerstreamError } from '../errors.ts';
 import type { ChatInfo, GenerateResult } from '../worker/protocol.ts';
 import { OutputStream, type OutputDelta, type ParsedCall } from './parse-output.ts';
+import { SchemaError } from '../grammar/json-schema.ts';
 import { grammarFromRequest, type ResponseFormat } from './response-format.ts';
 import { StopMatcher } from './stop.ts';
 import { renderChatTemplate, type ChatMessage } from './template.ts';
@@ -314,10 +315,16 @@ export function chatCompletions(b: ChatBackend) {
     const p = sampling(req, ['messages', 'tools', 'tool_choice', 'parallel_tool_calls'], b.info.nVocab);
     const t = checkTools(req.tools, req.tool_choice, req.parallel_tool_calls);
     const cp = await chatPrompt(b, checkMessages(req.messages), t.choice === 'none' ? [] : t.tools);
-    const forced = toolCallGrammar(cp.format, t.tools, t.choice, t.parallel);
+    let forced: string | null;
+    try {
+      forced = toolCallGrammar(cp.format, t.tools, t.choice, t.parallel);
+    } catch (e) {
+      if (e instanceof SchemaError) bad(`Invalid 'tools': function parameters: ${e.message}`);
+      throw e;
+    }
     if (forced) {
       if (p.gen.grammar) bad(`'response_format' / 'grammar' cannot be combined with tool_choice ${JSON.stringify(t.choice)}.`);
-      p.gen.grammar = { type: 'structural_tag', format: forced };
+      p.gen.grammar = { type: 'grammar', grammar: forced! };
     }
     const parse = new OutputStream({ format: cp.format, tools: t.choice !== 'none' && t.tools.length > 0, thinkingOpen: cp.thinkingOpen });
     const base = { id: newId('chatcmpl'), created: now(), model: b.info.name };

@@ -1,3 +1,4 @@
+import { gbnfLiteral, rulesToGbnf, schemaRules } from '../grammar/json-schema.ts';
 import type { ChatTool, ToolChoice } from './tools.ts';
 
 /**
@@ -43,41 +44,58 @@ export function defaultToolsPrompt(tools: ChatTool[]): string {
   return DEFAULT_TOOLS_PROMPT + tools.map((t) => JSON.stringify(t)).join('\n') + DEFAULT_TOOLS_INSTRUCTION;
 }
 
-type Format = Record<string, unknown>;
 const schemaOf = (t: ChatTool): Record<string, unknown> | boolean => t.function.parameters ?? { type: 'object' };
 
 /**
- * The xgrammar structural tag (api.ts GrammarSpec 'structural_tag' format) that forces a call in
- * `format` — for tool_choice 'required' (one of `tools`) or a named function — whose arguments
- * are JSON valid for that function's `parameters`. parallel: one or more calls (formats that can
- * write several), else exactly one. null for 'auto' / 'none' (no constraint).
+ * The GBNF grammar (rule `root`; api.ts GrammarSpec 'grammar') that forces a call in `format` —
+ * for tool_choice 'required' (one of `tools`) or a named function — whose arguments are JSON valid
+ * for that function's `parameters` (src/grammar/json-schema.ts, strict unless the tool says
+ * `strict: false`). parallel: one or more calls (formats that can write several), else exactly one.
+ * The call shapes are those llama.cpp's common/chat.cpp constrains for each format (the
+ * `build_grammar` of its hermes_2_pro, llama_3_x, mistral_nemo, magistral/devstral, gpt-oss and
+ * generic handlers). null for 'auto' / 'none' (no constraint).
+ * @throws SchemaError (src/grammar/json-schema.ts) for parameters the converter refuses
  */
-export function toolCallGrammar(format: ToolFormat, tools: ChatTool[], choice: ToolChoice, parallel: boolean): Format | null {
+export function toolCallGrammar(format: ToolFormat, tools: ChatTool[], choice: ToolChoice, parallel: boolean): string | null {
   if (choice === 'auto' || choice === 'none') return null;
   const chosen = typeof choice === 'object' ? tools.filter((t) => t.function.name === choice.function.name) : tools;
-  const json = (t: ChatTool) => ({ type: 'json_schema', json_schema: schemaOf(t) });
-  const tag = (begin: string, t: ChatTool, end: string) => ({ type: 'tag', begin, content: json(t), end });
+  const rules = new Map<string, string>();
+  const args = chosen.map((t, i) => {
+    const root = `args${i}`;
+    for (const [k, v] of schemaRules(schemaOf(t), { prefix: `t${i}-`, root, strict: t.function.strict !== false })) rules.set(k, v);
+    return root;
+  });
+  const lit = (s: string) => gbnfLiteral(s);
   const q = (s: string) => JSON.stringify(s);
-  const many = (tags: Format[], separator: string, prefix = '', suffix = ''): Format => {
-    const body: Format = parallel && tags.length ? { type: 'tags_with_separator', tags, separator, at_least_one: true } : tags.length === 1 ? tags[0] : { type: 'or', elements: tags };
-    const parts = [prefix && { type: 'const_string', value: prefix }, body, suffix && { type: 'const_string', value: suffix }].filter(Boolean) as Format[];
-    return parts.length === 1 ? parts[0] : { type: 'sequence', elements: parts };
+  /** one call per tool, as alternatives; then one or several of them, separated */
+  const calls = (one: (t: ChatTool, args: string) => string, sep: string, prefix = '', suffix = ''): string => {
+    rules.set('call', chosen.map((t, i) => one(t, args[i])).join(' | '));
+    const body = parallel ? `call (${sep ? `${lit(sep)} ` : ''}call)*` : 'call';
+    return [prefix && lit(prefix), body, suffix && lit(suffix)].filter(Boolean).join(' ');
   };
+  let root: string;
   switch (format) {
     case 'hermes':
-      return many(chosen.map((t) => tag(`<tool_call>\n{"name": ${q(t.function.name)}, "arguments": `, t, '}\n</tool_call>')), '\n');
+      root = calls((t, a) => `${lit(`<tool_call>\n{"name": ${q(t.function.name)}, "arguments": `)} ${a} ${lit('}\n</tool_call>')}`, '\n');
+      break;
     case 'llama3':
-      // one call: Llama 3.1's template refuses several in a message
-      parallel = false;
-      return many(chosen.map((t) => tag(`{"name": ${q(t.function.name)}, "parameters": `, t, '}')), '');
+      parallel = false; // one call: Llama 3.1's template refuses several in a message
+      root = calls((t, a) => `${lit(`{"name": ${q(t.function.name)}, "parameters": `)} ${a} ${lit('}')}`, '');
+      break;
     case 'mistral':
-      return many(chosen.map((t) => tag(`{"name": ${q(t.function.name)}, "arguments": `, t, '}')), ', ', '[TOOL_CALLS][', ']');
+      root = calls((t, a) => `${lit(`{"name": ${q(t.function.name)}, "arguments": `)} ${a} ${lit('}')}`, ', ', '[TOOL_CALLS][', ']');
+      break;
     case 'mistral-v11':
-      return many(chosen.map((t) => tag(`[TOOL_CALLS]${t.function.name}[ARGS]`, t, '')), '');
+      root = calls((t, a) => `${lit(`[TOOL_CALLS]${t.function.name}[ARGS]`)} ${a}`, '');
+      break;
     case 'harmony':
       parallel = false;
-      return many(chosen.map((t) => tag(`<|channel|>commentary to=functions.${t.function.name} <|constrain|>json<|message|>`, t, '')), '');
+      root = calls((t, a) => `${lit(`<|channel|>commentary to=functions.${t.function.name} <|constrain|>json<|message|>`)} ${a}`, '');
+      break;
     case 'generic':
-      return many(chosen.map((t) => tag(`{"name": ${q(t.function.name)}, "arguments": `, t, '}')), ', ', '{"tool_calls": [', ']}');
+      root = calls((t, a) => `${lit(`{"name": ${q(t.function.name)}, "arguments": `)} ${a} ${lit('}')}`, ', ', '{"tool_calls": [', ']}');
+      break;
   }
+  rules.set('root', root);
+  return rulesToGbnf(rules);
 }

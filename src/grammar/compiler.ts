@@ -5,17 +5,13 @@ import type { GGUFTokenizer } from '../tokenizer/index.ts';
 import { XGrammarConstraint } from './constraint.ts';
 import { Utf8Guard } from './utf8.ts';
 import { grammarVocab } from './vocab.ts';
+import { SchemaError, schemaToGbnf } from './json-schema.ts';
 import { instantiateXGrammar, type XGrammarInstance } from './xgrammar.ts';
 
 /** Largest grammar / schema text accepted (xgrammar's compile time grows with it). */
 export const MAX_GRAMMAR_CHARS = 256 * 1024;
 /** Compiled grammars kept per model (least recently used dropped). */
 const CACHE_SIZE = 32;
-/**
- * Whitespace allowed between JSON tokens (xgrammar's max_whitespace_cnt), as llama.cpp's
- * json-schema-to-grammar bounds it (`[ \t]{0,20}`): unbounded whitespace lets a model spin forever.
- */
-const JSON_MAX_WHITESPACE = 20;
 
 interface Live {
   x: XGrammarInstance;
@@ -49,12 +45,8 @@ export function checkGrammarSpec(spec: unknown): string {
       if (s.root !== undefined && (typeof s.root !== 'string' || !/^[A-Za-z_][\w-]*$/.test(s.root))) bad('root must be a rule name');
       key = `grammar:${(s.root as string | undefined) ?? 'root'}:${s.grammar}`;
       break;
-    case 'structural_tag':
-      if (typeof s.format !== 'object' || s.format === null) bad('structural_tag.format must be an object');
-      key = `structural_tag:${JSON.stringify(s.format)}`;
-      break;
     default:
-      bad(`unknown type ${JSON.stringify(s.type)} (expected json_object, json_schema, grammar or structural_tag)`);
+      bad(`unknown type ${JSON.stringify(s.type)} (expected json_object, json_schema or grammar)`);
   }
   if (key.length > MAX_GRAMMAR_CHARS) bad(`${key.length} characters, more than the ${MAX_GRAMMAR_CHARS} accepted`);
   return key;
@@ -131,6 +123,7 @@ export class GrammarCompiler {
       this.guard ??= new Utf8Guard((id) => this.tokenizer.tokenBytes(id), this.tokenizer.nVocab);
       return new XGrammarConstraint(matcher, this.tokenizer.nVocab, this.guard);
     } catch (e) {
+      if (e instanceof SchemaError) throw new LayerstreamError('invalid_request', `Invalid JSON schema: ${e.message}`);
       const detail = live.x.takeError();
       // a WebAssembly abort leaves the instance unusable: start over next time
       if (e instanceof WebAssembly.RuntimeError || detail) this.live = null;
@@ -143,15 +136,15 @@ export class GrammarCompiler {
 
   private compile(live: Live, spec: GrammarSpec): Promise<CompiledGrammar> {
     const c = live.compiler;
+    // JSON: our own schema → GBNF (json-schema.ts; xgrammar 0.1.27's compileJSONSchema lets raw
+    // control characters into strings and ignores integer bounds), compiled as any grammar
     switch (spec.type) {
       case 'json_object':
-        return c.compileJSONSchema('{"type": "object"}', true, -1, undefined, true, JSON_MAX_WHITESPACE);
+        return c.compileGrammar(schemaToGbnf({ type: 'object' }, { strict: false }), 'root');
       case 'json_schema':
-        return c.compileJSONSchema(JSON.stringify(spec.schema), true, -1, undefined, spec.strict ?? true, JSON_MAX_WHITESPACE);
+        return c.compileGrammar(schemaToGbnf(spec.schema, { strict: spec.strict ?? true }), 'root');
       case 'grammar':
         return c.compileGrammar(spec.grammar, spec.root ?? 'root');
-      case 'structural_tag':
-        return c.compileStructuralTag({ type: 'structural_tag', format: spec.format } as never);
     }
   }
 }
