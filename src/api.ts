@@ -207,6 +207,13 @@ export interface EngineStats {
   bytesUploadedLastGenerate: number;
   /** draft model: its name and GPU bytes (weights + K/V cache + scratch), or null */
   draftModel: { name: string; gpuBytes: number } | null;
+  /**
+   * Constrained generation in the last generate (GenerateRequest.grammar), or null without one:
+   * compileMs — grammar compile (or cache hit) + matcher set-up, ms; masks — allowed-token masks
+   * computed; maskMsPerToken — CPU ms per mask (xgrammar's mask + the UTF-8 filter; the mask then
+   * goes to the GPU as one ceil(n_vocab / 32)-word writeBuffer).
+   */
+  grammarLastGenerate?: { compileMs: number; masks: number; maskMsPerToken: number } | null;
 }
 
 export interface GenerateRequest {

@@ -117,7 +117,9 @@ test('bad specs are refused with invalid_request naming the problem, and the com
     }
   };
   expect(await err({ type: 'grammar', grammar: 'root ::= foo' })).toBe('invalid_request: Invalid grammar: EBNF parser error at line 1, column 10: Rule "foo" is not defined');
-  expect(await err({ type: 'json_schema', schema: { type: 5 } })).toMatch(/^invalid_request: Invalid grammar: .*[Tt]ype/);
+  expect(await err({ type: 'json_schema', schema: { type: 5 } })).toBe('invalid_request: Invalid JSON schema: #/type: unknown type 5');
+  expect(await err({ type: 'json_schema', schema: { type: 'object', properties: { a: { type: 'string', pattern: '^x' } } } })).toBe('invalid_request: Invalid JSON schema: #/properties/a: the keyword "pattern" is not supported');
+  expect(await err({ type: 'json_schema', schema: { type: 'integer', minimum: 3, maximum: 1 } })).toBe('invalid_request: Invalid JSON schema: #: no integer lies in [3, 1]');
   expect(await err({ type: 'regex' })).toMatch(/^invalid_request: Invalid grammar: unknown type "regex"/);
   expect(await err({ type: 'grammar', grammar: '' })).toMatch(/non-empty GBNF/);
   expect(await err({ type: 'grammar', grammar: 'root ::= "a"' + ' | "a"'.repeat(50_000) })).toMatch(/more than the 262144 accepted/);

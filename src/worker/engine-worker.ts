@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 import * as Comlink from 'comlink';
-import type { ModelInfo } from '../api.ts';
+import type { EngineStats, ModelInfo } from '../api.ts';
 import { EngineCore } from '../engine/engine.ts';
 import { LayerstreamError } from '../errors.ts';
 import { requestGPUDevice } from '../gpu/device.ts';
@@ -14,6 +14,8 @@ installErrorTransfer();
 
 let core: EngineCore | null = null;
 const aborts = new Map<number, AbortController>();
+/** constrained generation of the last generate (EngineStats.grammarLastGenerate) */
+let lastGrammar: EngineStats['grammarLastGenerate'] = null;
 
 function engine(): EngineCore {
   if (!core) throw new LayerstreamError('disposed', 'no model loaded');
@@ -85,14 +87,18 @@ const api: WorkerApi = {
     const tokens = typeof req.prompt === 'string' ? e.tokenizer.tokenize(req.prompt, { addSpecial: true }) : req.prompt;
     let sent = 0;
     let constraint;
+    lastGrammar = null;
     try {
+      const t0 = performance.now();
       constraint = await constraintFor(e.tokenizer, req.grammar); // compiled here: the matcher stays in the worker
+      const compileMs = performance.now() - t0;
       for await (const t of e.generate({ ...req, tokens, signal: ac.signal, constraint })) {
         // one message per token keeps the stream live; not awaited, so it never slows decoding
         void onTokens([t]);
         sent++;
       }
       const grammarMs = constraint && { maskPerToken: constraint.masks ? constraint.maskMs / constraint.masks : 0, masks: constraint.masks };
+      if (constraint) lastGrammar = { compileMs, masks: constraint.masks, maskMsPerToken: grammarMs!.maskPerToken };
       return { sent, finish: e.lastFinish, promptTokens: tokens.length, cachedTokens: e.lastCachedTokens, ...(grammarMs ? { grammarMs } : {}) };
     } finally {
       constraint?.dispose();
@@ -107,7 +113,7 @@ const api: WorkerApi = {
     return Comlink.transfer(rows, rows.map((r) => r.buffer as ArrayBuffer));
   },
   async stats() {
-    return engine().stats();
+    return { ...engine().stats(), grammarLastGenerate: lastGrammar };
   },
   async dispose() {
     core?.dispose();
