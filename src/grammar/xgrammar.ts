@@ -56,5 +56,7 @@ export function instantiateXGrammar(source: string, nodeRequire?: (id: string) =
 
 /** The bundle's text, loaded on first use (a separate 2.3 MB chunk: only constrained generation needs it). */
 export async function xgrammarSource(): Promise<string> {
-  return (await import('@mlc-ai/web-xgrammar/lib/index.js?raw')).default;
+  // a string module made by vite.config.ts (xgrammarSource): `?raw` of a node_modules .js file is
+  // served unchanged by Vite's dev server
+  return (await import('virtual:xgrammar-source')).default;
 }
