@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import Ajv from 'ajv';
 import { SHARED_URL } from './support/browser.ts';
-import { openHarness } from './support/engine-page.ts';
+import { budgetFor, openHarness } from './support/engine-page.ts';
 
 // Structured output and tool calls end to end (issue 18): chat.completions / completions in the
 // page, the engine in its worker on WebGPU (SwiftShader), the grammar compiled there by xgrammar and
@@ -166,6 +166,33 @@ test.describe('constrained generation in the browser', () => {
     expect(typeof r.none.choices[0].message.content).toBe('string');
     expect(r.after.choices[0].message.role).toBe('assistant');
     expect(r.after.usage.prompt_tokens).toBeGreaterThan(r.named.usage.prompt_tokens);
+  });
+
+  test('stories260K streamed at a third of its weights, with ngram speculative drafts: json_schema still validates, drafts are proposed', async ({ page }) => {
+    const budget = await budgetFor(page, stories, 1 / 3);
+    const r: any = await page.evaluate(async ({ url, budget, schema }) => {
+      const engine = await (window as any).ls.createEngine({ model: url, gpuBudgetBytes: budget });
+      try {
+        const out = [];
+        for (let seed = 1; seed <= 4; seed++) {
+          const c = await engine.chat.completions.create({ messages: [{ role: 'user', content: 'Tell me about a girl.' }], temperature: 1, seed, max_tokens: 160,
+            response_format: { type: 'json_schema', json_schema: { name: 'person', schema } }, speculative: { draft: 'ngram', maxDraftTokens: 4 } });
+          const st = await engine.stats();
+          out.push({ text: c.choices[0].message.content, finish: c.choices[0].finish_reason, proposed: st.draftTokensProposed });
+        }
+        return { out, stats: await engine.stats() };
+      } finally {
+        await engine.dispose();
+      }
+    }, { url: stories, budget, schema: SCHEMA });
+    const validate = new Ajv().compile(SCHEMA);
+    for (const o of r.out) {
+      expect(o.finish, o.text).toBe('stop');
+      expect(validate(JSON.parse(o.text)), o.text).toBe(true);
+    }
+    expect(r.stats.speculativeDraft).toBe('ngram');
+    expect(r.out.reduce((a: number, o: any) => a + o.proposed, 0)).toBeGreaterThan(0); // JSON repeats itself: lookup drafts were tried
+    expect(r.stats.layersStreamed).toBeGreaterThan(0); // layers go through the pool every token
   });
 
   test('bad schemas and grammars: invalid_request in bounded time, and the engine keeps working', async ({ page }) => {
