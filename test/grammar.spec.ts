@@ -93,7 +93,7 @@ test('json_object and a GBNF grammar', async () => {
   const gc = nodeCompiler(tok);
   for (let seed = 1; seed <= 8; seed++) {
     const c = await gc.constraint({ type: 'json_object' });
-    const out = await walk(tok, c, seed, 3000);
+    const out = await walk(tok, c, seed, 600);
     if (out.complete) expect(typeof JSON.parse(out.text)).toBe('object');
     else expect(() => JSON.parse(out.text)).toThrow(); // cut off: not yet a value
   }
