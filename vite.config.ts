@@ -3,6 +3,27 @@ import { defineConfig } from 'vite';
 // writes the web app manifest, generates the service worker with a precache of the built app shell,
 // and gives us `virtual:pwa-register` to register it ourselves (src/ui/pwa.ts).
 import { VitePWA } from 'vite-plugin-pwa';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+/**
+ * `virtual:xgrammar-source`: the text of @mlc-ai/web-xgrammar's UMD bundle as a string module
+ * (src/grammar/xgrammar.ts evaluates it once per library instance). Vite's `?raw` serves a `.js`
+ * file from node_modules unchanged on the dev server (it runs as a module and exports nothing), so
+ * the text is inlined here, the same in dev and build; it lands in its own lazily loaded chunk.
+ */
+function xgrammarSource() {
+  const id = 'virtual:xgrammar-source';
+  return {
+    name: 'layerstream-xgrammar-source',
+    resolveId: (s: string) => (s === id ? '\0' + id : null),
+    load(s: string) {
+      if (s !== '\0' + id) return null;
+      const file = createRequire(import.meta.url).resolve('@mlc-ai/web-xgrammar/lib/index.js');
+      return `export default ${JSON.stringify(readFileSync(file, 'utf8'))};`;
+    },
+  };
+}
 
 /** the app's light theme (index.html `--ls-bg`): the installed window's title bar and splash */
 const THEME_BG = '#f6f7f9';
@@ -13,12 +34,14 @@ export default defineConfig({
   // The browser tests' server (LAYERSTREAM_STATIC_DEV) never pushes reloads: an edit made while a
   // test runs must not navigate its page away (the next page load gets the new code anyway).
   server: { host: '127.0.0.1', port: 5173, strictPort: true, hmr: process.env.LAYERSTREAM_STATIC_DEV ? false : undefined },
-  worker: { format: 'es' },
+  // the engine worker imports virtual:xgrammar-source (worker bundles get their own plugins in a build)
+  worker: { format: 'es', plugins: () => [xgrammarSource()] },
   // Pre-bundle everything up front: a dependency discovered mid-session makes Vite reload the page,
   // which would kill a running engine (and a browser test with it).
   optimizeDeps: { entries: ['index.html', 'test/harness.html', 'src/worker/engine-worker.ts'], include: ['comlink', 'lit', 'lit/decorators.js'] },
   build: { target: 'es2022', sourcemap: true },
   plugins: [
+    xgrammarSource(),
     // Installable, offline-capable app. Only in `vite build` (no service worker on the dev server,
     // so the dev server and the browser tests on it behave as before). The service worker precaches
     // the app shell only; model bytes live in OPFS (src/storage), never duplicated in the Cache API.

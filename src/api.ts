@@ -220,6 +220,13 @@ export interface EngineStats {
   bytesUploadedLastGenerate: number;
   /** draft model: its name and GPU bytes (weights + K/V cache + scratch), or null */
   draftModel: { name: string; gpuBytes: number } | null;
+  /**
+   * Constrained generation in the last generate (GenerateRequest.grammar), or null without one:
+   * compileMs — grammar compile (or cache hit) + matcher set-up, ms; masks — allowed-token masks
+   * computed; maskMsPerToken — CPU ms per mask (xgrammar's mask + the UTF-8 filter; the mask then
+   * goes to the GPU as one ceil(n_vocab / 32)-word writeBuffer).
+   */
+  grammarLastGenerate?: { compileMs: number; masks: number; maskMsPerToken: number } | null;
 }
 
 export interface GenerateRequest {
@@ -243,8 +250,32 @@ export interface GenerateRequest {
   seed?: number;
   /** speculative decoding for this call (default: EngineOptions.speculative) */
   speculative?: SpeculativeOptions;
+  /**
+   * Constrained generation: every token keeps the output a prefix of a value the spec accepts, and
+   * an end-of-generation token is allowed only once the value is complete (src/grammar/, xgrammar).
+   */
+  grammar?: GrammarSpec;
   signal?: AbortSignal;
 }
+
+/**
+ * What constrained generation follows (plain data: it crosses the worker boundary and is compiled
+ * there, by @mlc-ai/web-xgrammar, into a token mask per step):
+ * - json_object: any JSON object;
+ * - json_schema: JSON text valid for `schema` — converted to GBNF by src/grammar/json-schema.ts
+ *   (llama.cpp's common/json-schema-to-grammar.cpp approach: type, enum, const, properties,
+ *   required, additionalProperties, items/prefixItems, min/maxItems, min/maxLength, integer
+ *   minimum/maximum/exclusive*, anyOf/oneOf, allOf of objects, local $ref; keywords it cannot
+ *   enforce such as pattern are refused with invalid_request); strict (default true): no
+ *   properties beyond `properties` unless additionalProperties says so;
+ * - grammar: text matching a GBNF grammar as llama.cpp writes it (grammars/*.gbnf; xgrammar's EBNF
+ *   dialect: `::=`, `|`, `"literals"`, `[classes]`, `* + ? {m,n}`, `#` comments), starting at the
+ *   rule named `root` (default "root").
+ */
+export type GrammarSpec =
+  | { type: 'json_object' }
+  | { type: 'json_schema'; schema: Record<string, unknown> | boolean; strict?: boolean }
+  | { type: 'grammar'; grammar: string; root?: string };
 
 export interface GeneratedToken {
   token: number;

@@ -331,3 +331,28 @@ test('Regenerate replaces the last reply (greedy: the same text); Edit resends a
   await page.getByTestId('tab-chat').click();
   await expect(page.getByTestId('chat-log')).toBeVisible();
 });
+
+test('a reply with reasoning_content shows it collapsed; tool calls show as name(arguments)', async ({ page }) => {
+  await page.goto('/');
+  await page.evaluate(async (url) => {
+    await import(/* @vite-ignore */ url);
+    const el = document.createElement('ls-chat-message') as any;
+    el.id = 'probe';
+    el.message = {
+      id: 99, role: 'assistant', content: 'It is sunny.', status: 'done',
+      reasoning: 'The user asks about the weather; call the tool.',
+      toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city": "Paris"}' }],
+    };
+    document.body.append(el);
+    await el.updateComplete;
+  }, '/src/ui/chat-message.ts');
+  const probe = page.locator('#probe');
+  const reasoning = probe.getByTestId('message-reasoning');
+  await expect(reasoning).toBeVisible();
+  expect(await reasoning.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false); // collapsed
+  await expect(reasoning.locator('.reasoning-text')).toBeHidden();
+  await reasoning.locator('summary').click();
+  await expect(reasoning.locator('.reasoning-text')).toHaveText('The user asks about the weather; call the tool.');
+  await expect(probe.getByTestId('tool-call')).toHaveText(/Tool call\s+get_weather\(\{"city": "Paris"\}\)/);
+  await expect(probe.getByTestId('message-content')).toHaveText('It is sunny.');
+});

@@ -38,6 +38,26 @@ export class LsChatMessage extends LitElement {
       article[data-role='user'] {
         justify-items: end;
       }
+      /* reasoning_content: collapsed by default; tool calls as code */
+      .reasoning {
+        font-size: 0.9em;
+        opacity: 0.8;
+        min-width: 0;
+      }
+      .reasoning-text {
+        white-space: pre-wrap;
+        overflow-wrap: anywhere;
+        border-left: 3px solid currentColor;
+        padding-left: 8px;
+      }
+      .tool-call code {
+        white-space: pre-wrap;
+        overflow-wrap: anywhere;
+      }
+      .tool-label {
+        font-size: 0.85em;
+        font-weight: 600;
+      }
       .who {
         font-size: 0.72rem;
         font-weight: 600;
@@ -427,6 +447,14 @@ export class LsChatMessage extends LitElement {
     const label = STATUS_TEXT[status];
     return html`<article data-role="assistant" data-testid="chat-message" data-id=${m.id} data-status=${status} aria-busy=${streaming ? 'true' : 'false'}>
       <span class="who">Assistant</span>
+      ${m.reasoning
+        ? html`<details class="reasoning" data-testid="message-reasoning"><summary>Reasoning</summary><div class="reasoning-text">${m.reasoning}</div></details>`
+        : ''}
+      ${m.toolCalls?.length
+        ? html`<div class="tool-calls" data-testid="message-tool-calls">${m.toolCalls.map(
+            (c) => html`<div class="tool-call" data-testid="tool-call" data-name=${c.name}><span class="tool-label">Tool call</span> <code>${c.name}(${c.arguments})</code></div>`,
+          )}</div>`
+        : ''}
       ${m.content || !streaming
         ? html`<div class="bubble md" data-testid="message-content">${blocks.length
             ? repeat(
@@ -434,7 +462,7 @@ export class LsChatMessage extends LitElement {
                 (_, i) => i,
                 (b) => html`<div class="block">${unsafeHTML(b)}</div>`,
               )
-            : m.status === 'error'
+            : m.status === 'error' || m.toolCalls?.length
               ? ''
               : html`<span class="placeholder">(no text)</span>`}</div>`
         : html`<div class="bubble" data-testid="message-content"><span class="placeholder">${m.notice ?? 'Thinking…'}</span></div>`}

@@ -36,6 +36,10 @@ export interface ChatEntry {
   readonly id: number;
   readonly role: 'user' | 'assistant';
   readonly content: string;
+  /** assistant replies only: the model's reasoning (delta.reasoning_content: <think>…</think>, harmony's analysis channel) */
+  readonly reasoning?: string;
+  /** assistant replies only: the calls it made (delta.tool_calls joined by index) */
+  readonly toolCalls?: { id: string; name: string; arguments: string }[];
   /** assistant replies only */
   readonly status?: ReplyStatus;
   readonly stats?: ReplyStats;
@@ -174,6 +178,8 @@ export class ChatSession extends EventTarget {
 
     const t0 = performance.now();
     let content = '';
+    let reasoning = '';
+    const calls: { id: string; name: string; arguments: string }[] = [];
     let chunks = 0;
     let finish: FinishReason | null = null;
     let usage: Usage | null = null;
@@ -214,10 +220,18 @@ export class ChatSession extends EventTarget {
         for (let r = await it.next(); !r.done; r = await it.next()) {
           const chunk = r.value;
           const choice = chunk.choices[0];
-          if (choice?.delta.content) {
-            content += choice.delta.content;
+          const d = choice?.delta;
+          if (d?.content || d?.reasoning_content || d?.tool_calls) {
+            content += d.content ?? '';
+            reasoning += d.reasoning_content ?? '';
+            for (const c of d.tool_calls ?? []) {
+              const call = (calls[c.index] ??= { id: '', name: '', arguments: '' });
+              if (c.id) call.id = c.id;
+              if (c.function?.name) call.name = c.function.name;
+              call.arguments += c.function?.arguments ?? '';
+            }
             chunks++;
-            this.patch(id, { content, stats: measure() });
+            this.patch(id, { content, ...(reasoning ? { reasoning } : {}), ...(calls.length ? { toolCalls: calls.map((c) => ({ ...c })) } : {}), stats: measure() });
             if (chunks % 4 === 0) this.onProgress?.(false);
           }
           if (choice?.finish_reason) finish = choice.finish_reason;

@@ -1,10 +1,12 @@
 /// <reference lib="webworker" />
 import * as Comlink from 'comlink';
-import type { ModelInfo } from '../api.ts';
+import type { EngineStats, ModelInfo } from '../api.ts';
 import { EngineCore } from '../engine/engine.ts';
 import { LayerstreamError } from '../errors.ts';
 import { requestGPUDevice } from '../gpu/device.ts';
 import type { ByteSource } from '../storage/byte-source.ts';
+import { constraintFor } from '../grammar/for-tokenizer.ts';
+import { markerTokens } from '../grammar/vocab.ts';
 import { openModel } from '../storage/open-model.ts';
 import { DEFAULT_RECOVERY, DeviceGuard, sharedSource } from './device-guard.ts';
 import { installErrorTransfer, type LoadOptions, type WorkerApi } from './protocol.ts';
@@ -17,6 +19,8 @@ let guard: DeviceGuard | null = null;
 const aborts = new Map<number, AbortController>();
 /** the model's byte source, shared by every engine the guard builds */
 let source: ByteSource | null = null;
+/** constrained generation of the last generate (EngineStats.grammarLastGenerate) */
+let lastGrammar: EngineStats['grammarLastGenerate'] = null;
 
 function loaded(): DeviceGuard {
   if (!guard) throw new LayerstreamError('disposed', 'no model loaded');
@@ -91,7 +95,7 @@ const api: WorkerApi = {
   async chatInfo() {
     const t = engine().tokenizer;
     const text = (id: number | undefined) => (id === undefined ? '' : t.tokenText(id));
-    return { template: engine().chatTemplate, bosToken: text(t.bosId), eosToken: text(t.eosId), addBos: t.addBos };
+    return { template: engine().chatTemplate, bosToken: text(t.bosId), eosToken: text(t.eosId), addBos: t.addBos, markers: [...markerTokens(t)] };
   },
   async detokenize(ids) {
     return engine().tokenizer.detokenize(ids);
@@ -99,22 +103,30 @@ const api: WorkerApi = {
   async generate(id, req, onTokens) {
     const ac = new AbortController();
     aborts.set(id, ac);
+    let constraint = undefined as Awaited<ReturnType<typeof constraintFor>>; // (set inside the closure below)
+    lastGrammar = null;
     try {
       // on a rebuilt engine the K/V cache is empty: the whole prompt is prefilled again, which
       // rebuilds the conversation's context (same tokens as before the loss)
       return await loaded().use(async (e, lost) => {
         const tokens = typeof req.prompt === 'string' ? e.tokenizer.tokenize(req.prompt, { addSpecial: true }) : req.prompt;
         let sent = 0;
-        for await (const t of e.generate({ ...req, tokens, signal: AbortSignal.any([ac.signal, lost]) })) {
+        const t0 = performance.now();
+        constraint = await constraintFor(e.tokenizer, req.grammar); // compiled here: the matcher stays in the worker
+        const compileMs = performance.now() - t0;
+        for await (const t of e.generate({ ...req, tokens, signal: AbortSignal.any([ac.signal, lost]), constraint })) {
           DeviceGuard.check(lost);
           // one message per token keeps the stream live; not awaited, so it never slows decoding
           void onTokens([t]);
           sent++;
         }
         DeviceGuard.check(lost);
-        return { sent, finish: e.lastFinish, promptTokens: tokens.length, cachedTokens: e.lastCachedTokens };
+        const grammarMs = constraint && { maskPerToken: constraint.masks ? constraint.maskMs / constraint.masks : 0, masks: constraint.masks };
+        if (constraint) lastGrammar = { compileMs, masks: constraint.masks, maskMsPerToken: grammarMs!.maskPerToken };
+        return { sent, finish: e.lastFinish, promptTokens: tokens.length, cachedTokens: e.lastCachedTokens, ...(grammarMs ? { grammarMs } : {}) };
       });
     } finally {
+      constraint?.dispose();
       aborts.delete(id);
     }
   },
@@ -127,7 +139,7 @@ const api: WorkerApi = {
   },
   async stats() {
     const g = loaded();
-    return { ...engine().stats(), deviceLosses: g.losses, deviceRecoveries: g.recoveries };
+    return { ...engine().stats(), deviceLosses: g.losses, deviceRecoveries: g.recoveries, grammarLastGenerate: lastGrammar };
   },
   async dispose() {
     guard?.dispose();

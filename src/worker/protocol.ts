@@ -9,6 +9,12 @@ export interface ChatInfo {
   eosToken: string;
   /** whether tokenizing with addSpecial puts a BOS in front */
   addBos: boolean;
+  /**
+   * Control tokens of the vocabulary that tool-call / reasoning formats write in an answer
+   * (src/grammar/vocab.ts OUTPUT_MARKERS) as [id, text]: they decode to nothing, so the chat layer
+   * puts their text back before parsing.
+   */
+  markers?: [number, string][];
 }
 
 /** How a generation ended, for OpenAI's finish_reason and usage. */
@@ -19,6 +25,8 @@ export interface GenerateResult {
   promptTokens: number;
   /** prompt tokens whose K/V were reused from the previous turn */
   cachedTokens: number;
+  /** constrained generation (GenerateRequest.grammar): ms per allowed-token mask computed, and how many */
+  grammarMs?: { maskPerToken: number; masks: number };
 }
 
 /** EngineOptions without the model and callbacks, plus the tuning knobs (see client.ts EngineTuning). */
