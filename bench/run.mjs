@@ -27,7 +27,7 @@
 //            generation (xgrammar + UTF-8 filter) on the shared vocabularies and a 152k one
 //            (bench/grammar/grammar.bench.ts → bench/results-grammar.{json,md})
 //
-//   node bench/run.mjs [--quick] [--only budgets,layers,ram,upload,moe,recurrent,kv,peer,shared,grammar] [--tokens 8 (quick: 16)] [--warmup 2]
+//   node bench/run.mjs [--quick] [--only budgets,layers,ram,upload,moe,recurrent,kv,speculative,peer,shared,grammar] [--tokens 8 (quick: 16)] [--warmup 2]
 //                      [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [--report-only]
 //                      [shared-model-filter ...]
 //   npm run bench -- --quick
@@ -691,7 +691,7 @@ async function main() {
   const opts = parseCli(process.argv.slice(2));
   if (opts.help) {
     console.log(
-      'usage: node bench/run.mjs [--quick] [--only budgets,layers,ram,upload,moe,recurrent,kv,peer,shared,grammar] [--tokens N (8; quick: 16)] [--warmup N=2]\n' +
+      'usage: node bench/run.mjs [--quick] [--only budgets,layers,ram,upload,moe,recurrent,kv,speculative,peer,shared,grammar] [--tokens N (8; quick: 16)] [--warmup N=2]\n' +
         '                          [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [--report-only] [shared-model-filter ...]',
     );
     return 0;
