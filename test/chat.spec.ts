@@ -1,8 +1,8 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { StopMatcher } from '../src/chat/stop.ts';
 import { renderChatTemplate } from '../src/chat/template.ts';
 import { SHARED_URL } from './support/browser.ts';
-import { openHarness } from './support/engine-page.ts';
+import { openHarness, withEngine } from './support/engine-page.ts';
 
 // OpenAI-compatible chat: templates, stop strings, chunk shapes, seeds, abort, cache reuse, errors.
 
@@ -55,16 +55,6 @@ test('stop strings split across tokens are found and never emitted', () => {
 
 const stories = `${SHARED_URL}/models/stories260K.gguf`;
 
-async function withEngine<T>(page: Page, url: string, fn: string, arg?: unknown): Promise<T> {
-  return page.evaluate(async ({ url, fn, arg }) => {
-    const engine = await (window as any).ls.createEngine({ model: url });
-    try {
-      return await new Function('engine', 'arg', `return (async () => { ${fn} })()`)(engine, arg);
-    } finally {
-      await engine.dispose();
-    }
-  }, { url, fn, arg });
-}
 
 test.describe('in the browser', () => {
   test.beforeEach(async ({ page }) => openHarness(page));

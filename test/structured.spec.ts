@@ -1,7 +1,7 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import Ajv from 'ajv';
 import { SHARED_URL } from './support/browser.ts';
-import { budgetFor, openHarness } from './support/engine-page.ts';
+import { budgetFor, openHarness, withEngine } from './support/engine-page.ts';
 
 // Structured output and tool calls end to end (issue 18): chat.completions / completions in the
 // page, the engine in its worker on WebGPU (SwiftShader), the grammar compiled there by xgrammar and
@@ -29,17 +29,6 @@ const TOOLS = [
   { type: 'function', function: { name: 'add', description: 'a + b', parameters: { type: 'object', properties: { a: { type: 'integer', minimum: 0, maximum: 99 }, b: { type: 'integer', minimum: 0, maximum: 99 } }, required: ['a', 'b'], additionalProperties: false } } },
 ];
 
-/** Runs `fn` (the body of an async function of `engine` and `arg`) in the page with an engine on `url`. */
-async function withEngine<T>(page: Page, url: string, fn: string, arg?: unknown): Promise<T> {
-  return page.evaluate(async ({ url, fn, arg }) => {
-    const engine = await (window as any).ls.createEngine({ model: url });
-    try {
-      return await new Function('engine', 'arg', `return (async () => { ${fn} })()`)(engine, arg);
-    } finally {
-      await engine.dispose();
-    }
-  }, { url, fn, arg });
-}
 
 test.describe('constrained generation in the browser', () => {
   test.beforeEach(async ({ page }) => openHarness(page));

@@ -97,3 +97,15 @@ export function storiesGreedyStart(page: Page): Promise<number[]> {
     return out;
   }, `${SHARED_URL}/models/stories260K.gguf`);
 }
+
+/** Runs `fn` (the body of an async function of `engine` and `arg`) in the page with an engine on `url`, disposed after. */
+export async function withEngine<T>(page: Page, url: string, fn: string, arg?: unknown): Promise<T> {
+  return page.evaluate(async ({ url, fn, arg }) => {
+    const engine = await (window as any).ls.createEngine({ model: url });
+    try {
+      return await new Function('engine', 'arg', `return (async () => { ${fn} })()`)(engine, arg);
+    } finally {
+      await engine.dispose();
+    }
+  }, { url, fn, arg });
+}
