@@ -171,6 +171,13 @@ export interface EngineStats {
   bytesUploadedTotal: number;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
+  /**
+   * Compute dispatches and GPU round trips (a submit, then a wait for a buffer map: the logits, and
+   * each MoE layer's router) per decode pass of the last generate, token picking included. The
+   * memory-fit advisor (src/advisor) predicts speed from these counts (0 before a decode).
+   */
+  dispatchesLastPass: number;
+  readbacksLastPass: number;
   /** streaming pool: number of slots and bytes per slot (0 when fully resident) */
   poolSlots: number;
   poolSlotBytes: number;

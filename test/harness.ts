@@ -8,7 +8,9 @@ import { openByteSource } from '../src/storage/byte-source.ts';
 import { chatPromptTokens } from '../src/chat/openai.ts';
 import { EngineCore } from '../src/engine/engine.ts';
 import { Staging } from '../src/engine/staging.ts';
+import { AdvisorClient } from '../src/advisor/client.ts';
+import { advise, planVariant } from '../src/advisor/advise.ts';
 
 const w = window as unknown as Record<string, unknown>;
-w.ls = { ...api, Kernels, requestGPUDevice, readGGUF, openByteSource, chatPromptTokens, EngineCore, Staging };
+w.ls = { ...api, Kernels, requestGPUDevice, readGGUF, openByteSource, chatPromptTokens, EngineCore, Staging, AdvisorClient, advise, planVariant };
 w.harnessReady = true;

@@ -1,7 +1,7 @@
 import type { EngineStats, GenerateRequest, GeneratedToken, ModelInfo, SpeculativeOptions } from '../api.ts';
 import { LayerstreamError } from '../errors.ts';
 import type { GGUFFile, Metadata } from '../gguf/gguf.ts';
-import { countBufferCreation } from '../gpu/device.ts';
+import { countBufferCreation, isCpuAdapter } from '../gpu/device.ts';
 import { Kernels, type BufView, type KvCacheType } from '../gpu/kernels.ts';
 import { PassTimer } from '../gpu/pass-timer.ts';
 import { Readback } from '../gpu/readback.ts';
@@ -12,6 +12,7 @@ import type { GGUFTokenizer } from '../tokenizer/index.ts';
 import { checkModel } from './check-model.ts';
 import type { TokenConstraint } from './constraint.ts';
 import { Forward, type Activations } from './forward.ts';
+import { gpuSize, kvCacheRowBytes, memoryPlan } from './memory-plan.ts';
 import { defaultGpuBudget, planResidency } from './residency.ts';
 import { drawFrom, rng, type TokenDist } from './sampler.ts';
 import { acceptDraft, DraftLength, draftVocabularyMismatch, ngramDraft } from './speculative.ts';
@@ -85,6 +86,8 @@ export class EngineCore {
   lastFinish: 'stop' | 'length' | 'abort' = 'stop';
   private lastPrefillTps = 0;
   private lastDecodeTps = 0;
+  /** dispatches and GPU round trips (readbacks) per decode pass, token picking included: the advisor's fixed costs */
+  private lastPassCounts = { dispatches: 0, readbacks: 0 };
   private disposed = false;
   /** profileLayers: GPU ms per unit (layers, then the output head) of the last forward pass */
   private unitGpuMs: number[] = [];
@@ -137,7 +140,6 @@ export class EngineCore {
     const { md, arch, tokenizer, h, uses, embd } = checkModel(gguf, isGpuType);
     progress('plan', 0, source.size);
 
-    const ctx = Math.max(1, Math.min(o.contextLength ?? 2048, h.contextLength));
     const kvType = o.kvCacheType ?? 'f32';
     if (kvType !== 'f32' && kvType !== 'q8_0') throw new LayerstreamError('invalid_request', `kvCacheType must be 'f32' or 'q8_0', got ${String(kvType)}`);
     if (kvType === 'q8_0' && h.kvWidth % 32 !== 0) {
@@ -145,37 +147,29 @@ export class EngineCore {
     }
     const uploadMethod = o.uploadMethod ?? 'writeBuffer';
     if (uploadMethod !== 'writeBuffer' && uploadMethod !== 'mapped') throw new LayerstreamError('invalid_request', `uploadMethod must be 'writeBuffer' or 'mapped', got ${String(uploadMethod)}`);
-    const nHeadForScores = (h as BaseHParams & { nHead?: number }).nHead ?? 1;
-    // the attention score scratch is [n_head, tMax, ctx]: keep it within one binding for long contexts
-    const scoreRows = Math.floor(device.limits.maxStorageBufferBindingSize / (nHeadForScores * ctx * 4));
-    const tMax = Math.max(1, Math.min(o.maxBatch ?? 32, ctx, scoreRows));
     const limits = device.limits;
-
-    // Everything besides weights is allocated first and taken off the budget: the K/V cache
-    // (ctx × kv width per layer, K and V; a latent cache only K) and the scratch (activations,
-    // scores, logits readback).
+    // Everything besides weights is sized from the header (memory-plan.ts, shared with the
+    // memory-fit advisor), allocated first and taken off the budget: the K/V cache, the recurrent
+    // state and its snapshots, and the scratch (activations, scores, logits readback).
+    const m = memoryPlan({
+      h, activations: arch.activations(h), embdRowBytes: embd.nBytes / embd.ne[1],
+      contextLength: o.contextLength, kvCacheType: kvType, maxBatch: o.maxBatch, stateSnapshots: o.stateSnapshots,
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize, minStorageBufferOffsetAlignment: limits.minStorageBufferOffsetAlignment,
+    });
+    const { ctx, tMax, kvRowBytes, recurrent: rec, nSnapshots } = m;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const buf = (label: string, bytes: number) => device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage });
-    const kvRowBytes = kvCacheRowBytes(h.kvWidth, kvType);
-    const kvCaches = h.kvLatent ? 1 : 2;
-    const kvLayer = (l: number) => h.kvLayers?.[l] ?? true; // hybrid models: only the attention layers
-    const nKvLayers = Array.from({ length: h.nLayers }, (_, l) => l).filter(kvLayer).length;
-    const kvBytes = kvCaches * nKvLayers * Math.max(16, Math.ceil((ctx * kvRowBytes) / 4) * 4);
-    // recurrent layers: conv + delta-rule state of every layer in one buffer, each view aligned for binding
-    const rec = recurrentLayout(h, limits.minStorageBufferOffsetAlignment);
-    const nSnapshots = rec ? Math.max(0, Math.floor(o.stateSnapshots ?? 4)) : 0;
+    const buf = (label: string, bytes: number) => device.createBuffer({ label, size: gpuSize(bytes), usage });
     const deviceMemory = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
     const budgetBytes = o.gpuBudgetBytes ?? defaultGpuBudget(deviceMemory, { maxBufferSize: device.limits.maxBufferSize, cpuFallback: isCpuAdapter(device) });
     const a: Record<string, BufView> = {};
-    for (const [name, width] of Object.entries(arch.activations(h))) a[name] = { buffer: buf(name, tMax * width * 4) };
-    const ones = buf('ones', 4096 * 4);
+    for (const [name, bytes] of Object.entries(m.activationBytes)) a[name] = { buffer: buf(name, bytes) };
+    const ones = buf('ones', m.onesBytes);
     device.queue.writeBuffer(ones, 0, new Float32Array(4096).fill(1));
-    const tokenWeightStride = Math.ceil((tMax * 4) / limits.minStorageBufferOffsetAlignment) * limits.minStorageBufferOffsetAlignment;
     const recurrentBuffer = rec ? buf('recurrent state', rec.bytes) : null;
     const bufs: Activations = {
       a,
-      kCache: Array.from({ length: h.nLayers }, (_, l) => (kvLayer(l) ? buf(`k cache ${l}`, ctx * kvRowBytes) : null)),
-      vCache: h.kvLatent ? [] : Array.from({ length: h.nLayers }, (_, l) => (kvLayer(l) ? buf(`v cache ${l}`, ctx * kvRowBytes) : null)),
+      kCache: m.kvLayers.map((has, l) => (has ? buf(`k cache ${l}`, ctx * kvRowBytes) : null)),
+      vCache: h.kvLatent ? [] : m.kvLayers.map((has, l) => (has ? buf(`v cache ${l}`, ctx * kvRowBytes) : null)),
       recurrent: rec && recurrentBuffer
         ? {
             buffer: recurrentBuffer,
@@ -184,29 +178,25 @@ export class EngineCore {
           }
         : null,
       kvType,
-      scores: buf('attention scores', nHeadForScores * tMax * ctx * 4),
-      embRows: buf('embedding rows', tMax * (embd.nBytes / embd.ne[1])),
+      scores: buf('attention scores', m.scoresBytes),
+      embRows: buf('embedding rows', m.embRowsBytes),
       ones,
-      tokenWeights: buf('token weights', Math.max(1, h.nExpert) * tokenWeightStride),
-      tokenWeightStride,
+      tokenWeights: buf('token weights', m.tokenWeightsBytes),
+      tokenWeightStride: m.tokenWeightStride,
       tMax,
       ctx,
     };
     const timer = o.profileLayers && PassTimer.supported(device) ? new PassTimer(device) : null;
     const k = new Kernels(device, isCpuAdapter(device), timer);
     const readback = new Readback(device);
-    readback.reserve(tMax * h.nVocab * 4);
+    readback.reserve(m.readbackBytes);
     const picker = new TokenPicker(k, readback, a.logits, h.nVocab);
     const scratchBytes = scratchBytesOf(bufs) + k.bytes + readback.bytes + picker.bytes;
 
     const plan = planResidency(uses, {
       budgetBytes,
-      reserved: {
-        [`${h.kvLatent ? 'latent ' : ''}K/V cache (${ctx} tokens, ${kvType})`]: kvBytes,
-        scratch: scratchBytes,
-        ...(o.draftBytes ? { 'draft model': o.draftBytes } : {}),
-        ...(rec ? { 'recurrent state': rec.bytes, [`state snapshots (${nSnapshots})`]: nSnapshots * rec.bytes } : {}),
-      },
+      // the scratch as allocated (equal to m.scratchBytes, plus layer timing buffers when profiling)
+      reserved: { ...m.reserved, scratch: scratchBytes, ...(o.draftBytes ? { 'draft model': o.draftBytes } : {}) },
       maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize, o.maxBindingBytes ?? Infinity),
       align: limits.minStorageBufferOffsetAlignment,
       nUnits: h.nLayers + 1,
@@ -455,8 +445,11 @@ export class EngineCore {
         }
         if (this.kvTokens.length >= this.bufs.ctx) break; // no position left for the last token
         const uploaded = this.store.bytesTotal;
+        const [dispatches, reads, passes] = [this.k.recorder.dispatches, this.readback.reads, this.lastSpec.passes];
         pending = await this.decodeStep(req, spec.draft, draftLength, random, history, generated, req.maxTokens - emitted);
         this.lastSpec.bytes += this.store.bytesTotal - uploaded;
+        const n = Math.max(1, this.lastSpec.passes - passes);
+        this.lastPassCounts = { dispatches: (this.k.recorder.dispatches - dispatches) / n, readbacks: (this.readback.reads - reads) / n };
         decoded += pending.length;
         this.lastDecodeTps = decoded / ((performance.now() - tDecode) / 1000);
       }
@@ -624,6 +617,8 @@ export class EngineCore {
       bytesUploadedTotal: this.store.bytesTotal,
       prefillTokensPerSecond: this.lastPrefillTps,
       decodeTokensPerSecond: this.lastDecodeTps,
+      dispatchesLastPass: this.lastPassCounts.dispatches,
+      readbacksLastPass: this.lastPassCounts.readbacks,
       poolSlots: p.slots,
       poolSlotBytes: p.slotBytes,
       layerResidency,
@@ -674,42 +669,7 @@ function modelName(md: Metadata, arch: string, sourceName: string): string {
   return file.replace(/\.gguf$/i, '');
 }
 
-/** Bytes of `width` cache values of one position: f32, or q8_0 blocks (32 values in 9 words, shaders/kv_cache.wgsl). */
-function kvCacheRowBytes(width: number, kvType: KvCacheType): number {
-  return kvType === 'q8_0' ? (width / 32) * 36 : width * 4;
-}
-
-/**
- * Where each recurrent layer's state lives in the one state buffer: conv state, then delta-rule
- * state, per layer in order, each at an `align`-byte offset (a binding's offset alignment). null
- * for models without recurrent layers.
- */
-function recurrentLayout(h: BaseHParams, align: number): { bytes: number; conv: ({ offset: number; size: number } | null)[]; ssm: ({ offset: number; size: number } | null)[] } | null {
-  const r = h.recurrentState;
-  if (!r || !r.conv.some((n, l) => n > 0 || r.ssm[l] > 0)) return null;
-  let at = 0;
-  const place = (floats: number) => {
-    if (!(floats > 0)) return null;
-    const v = { offset: at, size: floats * 4 };
-    at += Math.ceil(v.size / align) * align;
-    return v;
-  };
-  const conv: ({ offset: number; size: number } | null)[] = [];
-  const ssm: ({ offset: number; size: number } | null)[] = [];
-  for (let l = 0; l < h.nLayers; l++) {
-    conv.push(place(r.conv[l] ?? 0));
-    ssm.push(place(r.ssm[l] ?? 0));
-  }
-  return { bytes: at, conv, ssm };
-}
-
 /** GPU bytes of the activation and scratch buffers (everything in Activations but the K/V cache). */
 function scratchBytesOf(b: Activations): number {
   return Object.values(b.a).reduce((s, v) => s + v.buffer.size, 0) + b.scores.size + b.embRows.size + b.ones.size + b.tokenWeights.size;
-}
-
-/** SwiftShader and other CPU fallbacks: pick kernels without workgroup barriers. */
-function isCpuAdapter(device: GPUDevice): boolean {
-  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-  return !!info && (info.architecture === 'swiftshader' || info.vendor === 'google' && /swiftshader/i.test(info.description) || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true);
 }

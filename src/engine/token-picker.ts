@@ -8,6 +8,11 @@ const MAX_GPU_TOP_K = 256;
 /** most logit adjustments (penalized or biased tokens) applied per token */
 const MAX_ADJUSTMENTS = 4096;
 
+/** GPU bytes of a TokenPicker's buffers (argmax, top-k candidates, adjustments, token mask) for n_vocab tokens. */
+export function pickerBytes(nVocab: number): number {
+  return 16 + MAX_GPU_TOP_K * 8 + MAX_ADJUSTMENTS * 16 + Math.ceil(nVocab / 32) * 4;
+}
+
 /** Sampling options of a generation (GenerateRequest's fields). */
 export type PickOptions = Pick<GenerateRequest, 'temperature' | 'topK' | 'topP' | 'minP' | 'repetitionPenalty' | 'presencePenalty' | 'frequencyPenalty' | 'logitBias'>;
 

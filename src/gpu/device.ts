@@ -37,3 +37,9 @@ export function countBufferCreation(device: GPUDevice): () => number {
   };
   return () => n;
 }
+
+/** SwiftShader and other CPU fallbacks: pick kernels without workgroup barriers. */
+export function isCpuAdapter(device: GPUDevice): boolean {
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  return !!info && (info.architecture === 'swiftshader' || info.vendor === 'google' && /swiftshader/i.test(info.description) || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true);
+}

@@ -1,6 +1,7 @@
 import type { PassTimer } from './pass-timer.ts';
 import { Recorder } from './recorder.ts';
 import { IQ_GRID_WORDS } from './iq-grids.ts';
+import { UNIFORM_SLOT, UNIFORM_SLOTS } from './fixed-sizes.ts';
 import { needsGrids, plainKernelSource, quantKernelSource, type PlainKernel, type QuantKernel } from './shaders.ts';
 
 /** A buffer range bound to a kernel. size undefined = to the end of the buffer. */
@@ -24,10 +25,8 @@ export interface WeightRef {
 /** K/V cache element format: float32, or ggml-style q8_0 blocks (3.6× smaller). */
 export type KvCacheType = 'f32' | 'q8_0';
 
-const UNIFORM_SLOT = 256;
 /** Size of a kernel's uniform parameter block (the WGSL `Params` structs are at most this). */
 const PARAM_BYTES = 64;
-const UNIFORM_SLOTS = 1024;
 const MAX_X = 32768;
 
 /** Grid for `n` workgroups: x ≤ 32768, the rest in y (workgroup counts are capped at 65535 per dimension). */

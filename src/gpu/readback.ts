@@ -4,6 +4,8 @@
  */
 export class Readback {
   private staging: GPUBuffer | null = null;
+  /** reads since creation (each one a GPU round trip: submit, then wait for the map) */
+  reads = 0;
   constructor(private readonly device: GPUDevice) {}
 
   /** Bytes held by the staging buffer. */
@@ -20,6 +22,7 @@ export class Readback {
 
   async read(src: GPUBuffer, offset: number, size: number, encoder?: GPUCommandEncoder): Promise<ArrayBuffer> {
     this.reserve(size);
+    this.reads++;
     const staging = this.staging!;
     const enc = encoder ?? this.device.createCommandEncoder();
     enc.copyBufferToBuffer(src, offset, staging, 0, Math.ceil(size / 4) * 4);
