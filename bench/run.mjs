@@ -23,11 +23,13 @@
 //            resident runs of the same files
 //   shared   (only with --only shared) every model in ../shared/models, default budget and a
 //            third of the file — the benchmark's earlier mode; positional arguments filter names
+//   advisor  (only with --only advisor) the memory-fit advisor's predicted decode tok/s vs the engine's measured
+//            tok/s on every shared model, resident and at a third (bench/advisor.mjs → bench/results-advisor.{json,md})
 //   grammar  (only with --only grammar; Node, no browser) CPU ms per allowed-token mask of constrained
 //            generation (xgrammar + UTF-8 filter) on the shared vocabularies and a 152k one
 //            (bench/grammar/grammar.bench.ts → bench/results-grammar.{json,md})
 //
-//   node bench/run.mjs [--quick] [--only budgets,layers,ram,upload,moe,recurrent,kv,speculative,peer,shared,grammar] [--tokens 8 (quick: 16)] [--warmup 2]
+//   node bench/run.mjs [--quick] [--only budgets,layers,ram,upload,moe,recurrent,kv,speculative,peer,shared,grammar,advisor] [--tokens 8 (quick: 16)] [--warmup 2]
 //                      [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [--report-only]
 //                      [shared-model-filter ...]
 //   npm run bench -- --quick
@@ -58,7 +60,7 @@ const OUT_DIR = path.join(ROOT, 'bench');
 const GEN_DIR = path.join(ROOT, '.test-models/bench'); // gitignored; served as /generated/bench/
 const MiB = 1024 ** 2;
 const DEFAULT_SUITES = ['budgets', 'layers', 'ram', 'upload', 'moe', 'recurrent', 'speculative', 'kv', 'peer'];
-const ALL_SUITES = [...DEFAULT_SUITES, 'shared', 'grammar'];
+const ALL_SUITES = [...DEFAULT_SUITES, 'shared', 'grammar', 'advisor'];
 /** K/V cache length for every run: small, so the budget is nearly all weights. */
 const CONTEXT = 256;
 /** Headroom over the file size for the "resident" runs: K/V cache (CONTEXT tokens) and scratch. */
@@ -691,7 +693,7 @@ async function main() {
   const opts = parseCli(process.argv.slice(2));
   if (opts.help) {
     console.log(
-      'usage: node bench/run.mjs [--quick] [--only budgets,layers,ram,upload,moe,recurrent,kv,speculative,peer,shared,grammar] [--tokens N (8; quick: 16)] [--warmup N=2]\n' +
+      'usage: node bench/run.mjs [--quick] [--only budgets,layers,ram,upload,moe,recurrent,kv,speculative,peer,shared,grammar,advisor] [--tokens N (8; quick: 16)] [--warmup N=2]\n' +
         '                          [--prompt TEXT] [--timeout SECONDS] [--profile] [--verbose] [--report-only] [shared-model-filter ...]',
     );
     return 0;
@@ -701,6 +703,13 @@ async function main() {
     const { meta, records } = JSON.parse(readFileSync(path.join(OUT_DIR, 'results.json'), 'utf8'));
     for (const t of writeOutputs(OUT_DIR, meta, records)) process.stderr.write(`target: ${t.status} — ${t.name}: ${t.detail}\n`);
     return 0;
+  }
+  if (opts.suites.includes('advisor')) {
+    // the memory-fit advisor's predicted vs measured decode speed → bench/results-advisor.{json,md}
+    const r = spawnSync(process.execPath, ['bench/advisor.mjs', '--tokens', String(opts.tokens ?? 16)], { stdio: 'inherit', cwd: ROOT });
+    if (r.status !== 0) return 1;
+    opts.suites = opts.suites.filter((s) => s !== 'advisor');
+    if (!opts.suites.length) return 0;
   }
   if (opts.suites.includes('grammar')) {
     // Node only (no browser): grammar mask cost per token on the shared vocabularies → bench/results-grammar.{json,md}

@@ -124,6 +124,20 @@ function writeScalar(o: Out, t: GGUFScalarType, v: GGUFValue, key: string): void
  * and on tensor data whose length does not match its shape and type.
  */
 export function writeGGUF(a: { metadata: readonly GGUFKV[]; tensors: readonly WriterTensor[]; alignment?: number }): Uint8Array {
+  return encode(a, true).bytes;
+}
+
+/**
+ * The header writeGGUF would write for these tensors (data not given, not written) and the size of
+ * the whole file it heads, bytes: generated headers of models too big to write (70B shapes), read
+ * through a ByteSource that claims the full size (HeaderOnlySource).
+ */
+export function writeGGUFHeader(a: { metadata: readonly GGUFKV[]; tensors: readonly Omit<WriterTensor, 'data'>[]; alignment?: number }): { header: Uint8Array; fileBytes: number } {
+  const { bytes, fileBytes } = encode(a, false);
+  return { header: bytes, fileBytes };
+}
+
+function encode(a: { metadata: readonly GGUFKV[]; tensors: readonly (Omit<WriterTensor, 'data'> & { data?: Uint8Array })[]; alignment?: number }, withData: boolean): { bytes: Uint8Array; fileBytes: number } {
   const mdAlign = a.metadata.find(([k]) => k === 'general.alignment');
   const align = a.alignment ?? (mdAlign ? num(mdAlign[2], 'general.alignment') : 32);
   if (mdAlign && num(mdAlign[2], 'general.alignment') !== align) throw new Error(`gguf-writer: alignment ${align} but general.alignment ${mdAlign[2]}`);
@@ -156,7 +170,7 @@ export function writeGGUF(a: { metadata: readonly GGUFKV[]; tensors: readonly Wr
     const type = ggmlTypeById(t.typeId);
     if (!type) throw new Error(`gguf-writer: tensor ${t.name} has unknown type id ${t.typeId}`);
     const nBytes = (t.ne.reduce((x, y) => x * y, 1) / type.blockSize) * type.typeSize;
-    if (nBytes !== t.data.byteLength) throw new Error(`gguf-writer: tensor ${t.name} has ${t.data.byteLength} bytes of data, its shape needs ${nBytes}`);
+    if (withData && nBytes !== t.data?.byteLength) throw new Error(`gguf-writer: tensor ${t.name} has ${t.data?.byteLength} bytes of data, its shape needs ${nBytes}`);
     o.str(t.name);
     o.u32(t.ne.length);
     for (const d of t.ne) o.u64(d);
@@ -165,11 +179,13 @@ export function writeGGUF(a: { metadata: readonly GGUFKV[]; tensors: readonly Wr
     rel += Math.ceil(nBytes / align) * align;
   }
   o.pad(align);
+  if (!withData) return { bytes: o.result(), fileBytes: o.len + rel };
   for (const t of a.tensors) {
-    o.bytes(t.data);
+    o.bytes(t.data!);
     o.pad(align);
   }
-  return o.result();
+  const bytes = o.result();
+  return { bytes, fileBytes: bytes.byteLength };
 }
 
 /** One metadata entry's key and GGUF value type, and for strings the exact decoded text. */
