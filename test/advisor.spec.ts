@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { advise, predictDecode, ramTierAvailable, type Calibration, type DeviceFigures } from '../src/advisor/advise.ts';
+import { advise, ramTierAvailable, type Calibration, type DeviceFigures } from '../src/advisor/advise.ts';
 import { modelShape, type ModelShape } from '../src/advisor/model-shape.ts';
 import { readGGUF } from '../src/gguf/gguf.ts';
 import { MemorySource } from '../src/storage/byte-source.ts';
@@ -218,7 +218,7 @@ test('browser: calibration, and for one model of every architecture the plan equ
           out.push({
             m, third,
             plan: { scratch: plan.scratchBytes, kv: plan.kvCacheBytes.f32, state: plan.stateBytes, resident: plan.asked.residentBytes, streamed: plan.asked.streamedBytesPerToken, layersStreamed: plan.asked.layersStreamed, dispatches: plan.asked.prediction.dispatches, roundTrips: plan.asked.prediction.roundTrips, tps: plan.asked.prediction.tokensPerSecond },
-            engine: { scratch: st.scratchBytes, kv: st.kvCacheBytes, state: st.recurrentStateBytes + st.stateSnapshotBytes, resident: st.weightBytesOnGpu - st.poolSlots * st.poolSlotBytes - st.expertCacheSlots * 0, layersStreamed: st.layersStreamed, streamedDense: st.expertCacheSlots ? null : st.bytesUploadedLastToken, dispatches: st.dispatchesLastPass, roundTrips: st.readbacksLastPass, tps: st.decodeTokensPerSecond },
+            engine: { scratch: st.scratchBytes, kv: st.kvCacheBytes, state: st.recurrentStateBytes + st.stateSnapshotBytes, resident: st.weightBytesOnGpu - st.poolSlots * st.poolSlotBytes - st.expertCacheSlots * 0, layersStreamed: st.layersStreamed, streamedDense: shape.nExpert > 0 ? null : st.bytesUploadedLastToken, dispatches: st.dispatchesLastPass, roundTrips: st.readbacksLastPass, tps: st.decodeTokensPerSecond },
             cal,
           });
         } finally {
@@ -243,7 +243,8 @@ test('browser: calibration, and for one model of every architecture the plan equ
     expect(r.plan.layersStreamed, what).toBe(r.engine.layersStreamed);
     if (!r.third) {
       expect(r.plan.streamed, what).toBe(0);
-      expect(r.plan.resident, what).toBe(r.engine.resident);
+      // the plan counts each resident group padded to the binding alignment (256 B here), the engine its buffer sizes
+      expect(Math.abs(r.plan.resident - r.engine.resident), what).toBeLessThanOrEqual(256 * 64);
     } else {
       expect(r.plan.streamed, what).toBeGreaterThan(0);
       if (r.engine.streamedDense !== null) expect(r.plan.streamed, what).toBe(r.engine.streamedDense);

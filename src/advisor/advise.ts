@@ -97,7 +97,10 @@ export interface LoadVariant {
   kvBytes: number;
   /** K/V + state + scratch, bytes (taken off the budget before weights) */
   reservedBytes: number;
-  /** weights on the GPU for the session (bytes), weight bytes uploaded per token, and the resident share of the weights (0..1) */
+  /**
+   * weights on the GPU for the session (bytes), weight bytes uploaded per decode token (MoE: the
+   * expected share of the experts, see streamedPerToken), and the resident share of the weights (0..1)
+   */
   residentBytes: number;
   streamedBytesPerToken: number;
   residentShare: number;
@@ -178,6 +181,26 @@ function matvecRate(c: Calibration, type: string): number {
 }
 
 /**
+ * Weight bytes one decode token uploads under `plan`, and the streamed groups they come in: every
+ * streamed group, but of expert groups only the share a token picks (n_expert_used / n_expert) that
+ * the expert cache misses (taken as its share of the experts: the slots over all expert slices).
+ */
+export function streamedPerToken(shape: ModelShape, plan: ResidencyPlan): { bytes: number; groups: number } {
+  const expertShare = shape.nExpert > 0 ? shape.nExpertUsed / shape.nExpert : 1;
+  const expertGroups = plan.groups.filter((g) => g.expert).length;
+  const expertHit = plan.expertSlots && expertGroups ? Math.min(1, plan.expertSlots / expertGroups) : 0;
+  let bytes = 0;
+  let groups = 0;
+  for (const g of plan.groups) {
+    if (g.resident) continue;
+    const share = g.expert ? expertShare * (1 - expertHit) : 1;
+    bytes += g.pieces.reduce((s, p) => s + p.nBytes, 0) * share;
+    groups += share;
+  }
+  return { bytes, groups };
+}
+
+/**
  * Predicted decode cost of one token under `plan` (see Prediction). Weight bytes a token reads: every
  * matrix the pass uses, but of expert tensors only n_expert_used / n_expert. Streamed bytes move
  * through the pool while the GPU computes, so the token takes the longer of the two, plus a round
@@ -199,18 +222,7 @@ export function predictDecode(shape: ModelShape, plan: ResidencyPlan, ramTierByt
     dispatches += Math.max(1, Math.ceil(bytes / maxBindingBytes));
   });
   const roundTrips = 1 + shape.moeLayers;
-  // streamed bytes per token: whole groups, expert groups as the share a token picks that the cache misses
-  let streamed = 0;
-  let streamedGroups = 0;
-  const expertGroups = plan.groups.filter((g) => g.expert).length;
-  const expertHit = plan.expertSlots && expertGroups ? Math.min(1, plan.expertSlots / expertGroups) : 0;
-  for (const g of plan.groups) {
-    if (g.resident) continue;
-    const bytes = g.pieces.reduce((s, p) => s + p.nBytes, 0);
-    const share = g.expert ? expertShare * (1 - expertHit) : 1;
-    streamed += bytes * share;
-    streamedGroups += share;
-  }
+  const { bytes: streamed, groups: streamedGroups } = streamedPerToken(shape, plan);
   const fromStorage = Math.max(0, streamed - ramTierBytes);
   const uploadMs = (streamed / c.uploadBytesPerSec) * 1000;
   const readMs = fromStorage > 0 ? (fromStorage / (c.storageReadBytesPerSec ?? c.uploadBytesPerSec)) * 1000 : 0;
@@ -246,13 +258,14 @@ export function planVariant(shape: ModelShape, device: DeviceFigures, budget: nu
     return { ...base, residentBytes: 0, streamedBytesPerToken: 0, residentShare: 0, layersResident: 0, layersStreamed: shape.nLayers, ramTierWantedBytes: 0, ramTierBytes: 0, prediction: null, error: e.message };
   }
   const layers = plan.unitResident.slice(0, shape.nLayers);
+  // the RAM tier holds every streamed slice (a token's experts vary); a token uploads its share of them
   const ramTierWantedBytes = plan.streamedBytes;
   const ramTierBytes = Math.min(ramTierWantedBytes, ramAvailable);
   const prediction = device.calibration ? predictDecode(shape, plan, ramTierBytes, device.calibration, maxBinding) : null;
   return {
     ...base,
     residentBytes: plan.residentBytes,
-    streamedBytesPerToken: plan.streamedBytes,
+    streamedBytesPerToken: Math.round(streamedPerToken(shape, plan).bytes),
     residentShare: shape.weightBytes > 0 ? Math.min(1, 1 - plan.streamedBytes / shape.weightBytes) : 1,
     layersResident: layers.filter(Boolean).length,
     layersStreamed: layers.filter((r) => !r).length,
