@@ -10,11 +10,13 @@ export type LayerstreamErrorCode =
   | 'unsupported_tensor_type'
   | 'missing_tensor'
   | 'fetch_failed' // network error, HTTP status, wrong server
+  | 'gated' // a gated Hugging Face repository (accept its conditions on huggingface.co; a page cannot send the user's HF login or token)
+  | 'rate_limited' // HTTP 429: the server (Hugging Face) is rate-limiting this network; the wait in the message when the server shows it
   | 'no_range_support' // server ignores Range requests
   | 'budget_too_small'
   | 'quota_exceeded' // not enough browser storage for a download (numbers in the message)
   | 'integrity' // bytes do not match: Content-Range, length, or sha256
-  | 'not_found' // no cached model with that id
+  | 'not_found' // no cached model with that id; a Hugging Face repository, revision or file that does not exist (or is private)
   | 'invalid_request' // an OpenAI-style request with an unknown or invalid field
   | 'vocab_mismatch' // a draft model whose tokenizer is not the target's
   | 'webgpu_unavailable'

@@ -18,6 +18,10 @@ export { renderChatTemplate, DEFAULT_CHAT_TEMPLATE } from './chat/template.ts';
 export { createEngine, type EngineTuning } from './worker/client.ts';
 export { listModels, downloadModel, importModel, deleteModel, storageEstimate } from './worker/storage-client.ts';
 export { CACHE_SCHEME } from './storage/scheme.ts';
+export {
+  HF_ENDPOINT, parseHfReference, listGgufFiles, probeHfFile, resolveUrl, groupGgufFiles, ggufQuantLabel, selectHfModel,
+  type HfReference, type HfGgufModel, type HfTreeEntry, type HfFileProbe, type HfFetchOptions,
+} from './storage/huggingface.ts';
 
 /**
  * Loads the tokenizer of a GGUF (reads only the header; works on vocab-only files) on the calling

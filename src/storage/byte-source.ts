@@ -1,4 +1,5 @@
 import { LayerstreamError } from '../errors.ts';
+import { responseError } from './http-error.ts';
 
 /**
  * Random-access bytes of a model file. Everything downstream (GGUF header, tokenizer, weight loader)
@@ -95,7 +96,8 @@ export class HttpRangeSource implements ByteSource {
   /**
    * `headBytes`: how much to read up front (kept for the header parse; 1 to just probe the size).
    * Throws LayerstreamError: 'fetch_failed' (network error or HTTP error status),
-   * 'no_range_support' (server answered 200 to a Range request), 'aborted'.
+   * 'no_range_support' (server answered 200 to a Range request), 'aborted', and for Hugging Face
+   * resolve URLs 'gated', 'not_found', 'rate_limited' (see http-error.ts `responseError`).
    */
   static async open(url: string, signal?: AbortSignal, headBytes = FIRST_READ_BYTES): Promise<HttpRangeSource> {
     const res = await rangeFetch(url, 0, headBytes - 1, signal);
@@ -206,7 +208,9 @@ async function rangeFetch(url: string, first: number, last: number, signal?: Abo
     throw new LayerstreamError('fetch_failed', `could not fetch ${url}: ${(e as Error).message}`, { cause: e });
   }
   if (res.status === 416) throw new LayerstreamError('truncated', `server says range ${first}-${last} is past the end of ${url}`);
-  if (!res.ok) throw new LayerstreamError('fetch_failed', `HTTP ${res.status} ${res.statusText} for ${url}`);
+  // HTTP errors: 'fetch_failed' naming the status, or (Hugging Face's X-Error-Code, any 429) 'gated',
+  // 'not_found', 'rate_limited' naming the repository and file (http-error.ts)
+  if (!res.ok) throw await responseError(res, url);
   return res;
 }
 
