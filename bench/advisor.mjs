@@ -32,7 +32,7 @@ try {
     const { AdvisorClient, advise, createEngine } = window.ls;
     const a = new AdvisorClient();
     const t0 = performance.now();
-    const calibration = await a.calibrate();
+    const calibration = await a.calibrate(`${base}/shared/models/stories260K.gguf`);
     const calibrationMs = performance.now() - t0;
     const fig = await a.figures();
     const rows = [];
@@ -80,7 +80,7 @@ try {
     '',
     `\`node bench/run.mjs --only advisor\` at ${meta.commit}, ${meta.date.slice(0, 10)}; ${meta.machine}; adapter ${meta.adapter}; ${TOKENS} measured decode tokens after a 4-token warm-up.`,
     '',
-    `Calibration (${f(result.calibrationMs / 1000, 1)} s): upload ${f(c.uploadBytesPerSec / 2 ** 20, 0)} MiB/s · matvec ${Object.entries(c.matvecBytesPerSec).map(([t, v]) => `${t} ${f(v / 2 ** 20, 0)} MiB/s`).join(', ')} · ${f(c.dispatchMs, 3)} ms/dispatch · ${f(c.roundTripMs, 2)} ms/round trip · OPFS read ${c.storageReadBytesPerSec ? f(c.storageReadBytesPerSec / 2 ** 20, 0) + ' MiB/s' : '–'}`,
+    `Calibration (${f(result.calibrationMs / 1000, 1)} s): upload ${f(c.uploadBytesPerSec / 2 ** 20, 0)} MiB/s · matvec ${Object.entries(c.matvecBytesPerSec).map(([t, v]) => `${t} ${f(v / 2 ** 20, 0)} MiB/s`).join(', ')} · ${f(c.dispatchMs, 3)} ms/dispatch · ${f(c.roundTripMs, 2)} ms/round trip · OPFS read ${c.storageReadBytesPerSec ? f(c.storageReadBytesPerSec / 2 ** 20, 0) + ' MiB/s' : '–'} · ${f(c.streamGroupMs ?? null, 2)} ms per streamed group`,
     '',
     `Predicted / measured within 1.25×: ${within(1.25)} of ${ratios.length} runs; within 1.5×: ${within(1.5)}; within 2×: ${within(2)}.`,
     '',

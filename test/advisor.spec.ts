@@ -199,7 +199,7 @@ test('browser: calibration, and for one model of every architecture the plan equ
   const rows = await page.evaluate(async ({ models, base }) => {
     const { AdvisorClient, advise, createEngine } = (window as any).ls;
     const a = new AdvisorClient();
-    const cal = await a.calibrate();
+    const cal = await a.calibrate(`${base}/models/stories260K.gguf`);
     const fig = await a.figures();
     const out: any[] = [];
     for (const m of models) {
@@ -234,6 +234,7 @@ test('browser: calibration, and for one model of every architecture the plan equ
   expect(cal.matvecBytesPerSec.Q4_K).toBeGreaterThan(0);
   expect(cal.dispatchMs).toBeGreaterThan(0);
   expect(cal.roundTripMs).toBeGreaterThan(0);
+  expect(cal.streamGroupMs).toBeGreaterThanOrEqual(0);
   for (const r of rows) {
     const what = `${r.m}${r.third ? ' at 1/3' : ''}`;
     console.log(`${what}: predicted ${r.plan.tps.toFixed(2)} tok/s, measured ${r.engine.tps.toFixed(2)}; dispatches ${r.plan.dispatches}/${r.engine.dispatches}`);

@@ -29,6 +29,12 @@ export interface Calibration {
   roundTripMs: number;
   /** reading an OPFS file through a sync access handle, or null where OPFS is unavailable */
   storageReadBytesPerSec: number | null;
+  /**
+   * streaming one weight group beyond its upload (a submit the device finishes before the pool slot
+   * is refilled), ms: measured with the engine on a small model (calibrate.ts measureStreamGroupMs);
+   * absent: one round trip is assumed
+   */
+  streamGroupMs?: number;
 }
 
 /** What the browser tells of this device. */
@@ -203,15 +209,22 @@ export function streamedPerToken(shape: ModelShape, plan: ResidencyPlan): { byte
 /**
  * Predicted decode cost of one token under `plan` (see Prediction). Weight bytes a token reads: every
  * matrix the pass uses, but of expert tensors only n_expert_used / n_expert. Streamed bytes move
- * through the pool while the GPU computes, so the token takes the longer of the two, plus a round
- * trip per streamed group (each upload waits for its slot's previous use).
+ * through the pool while the GPU computes, so the token takes the longer of the two, plus the cost
+ * of each streamed group (Calibration.streamGroupMs: each upload waits for its slot's previous use).
  */
 export function predictDecode(shape: ModelShape, plan: ResidencyPlan, ramTierBytes: number, c: Calibration, maxBindingBytes: number): Prediction {
   const expertShare = shape.nExpert > 0 ? shape.nExpertUsed / shape.nExpert : 1;
   let matvec = 0;
-  let dispatches = OTHER_DISPATCHES_PER_PASS + OTHER_DISPATCHES_PER_LAYER * shape.nLayers;
+  let dispatches = OTHER_DISPATCHES_PER_PASS + OTHER_DISPATCHES_PER_LAYER * shape.nLayers + shape.moeLayers * shape.nExpertUsed; // + each expert's GLU
+  // a matmul is one dispatch per piece its tensor is bound in (streamed tensors split to fit a slot)
+  const pieces = new Map<string, number>();
+  for (const g of plan.groups) if (!g.expert) for (const p of g.pieces) pieces.set(p.tensor, (pieces.get(p.tensor) ?? 0) + 1);
   shape.uses.forEach((u, i) => {
     const bytes = u.rows * u.rowBytes;
+    if (/_exps\.bias$/.test(u.name)) {
+      dispatches += shape.nExpertUsed; // one bias add per expert run
+      return;
+    }
     if (u.rows === 1) return; // vectors (norm weights, biases): bound into other kernels
     if (u.rowsPerExpert) {
       matvec += (bytes * expertShare) / matvecRate(c, shape.useTypes[i]);
@@ -219,7 +232,9 @@ export function predictDecode(shape: ModelShape, plan: ResidencyPlan, ramTierByt
       return;
     }
     matvec += bytes / matvecRate(c, shape.useTypes[i]);
-    dispatches += Math.max(1, Math.ceil(bytes / maxBindingBytes));
+    // MLA's per-head attn_k_b / attn_v_b run one product per head (src/models/mla.ts)
+    const perHead = /attn_[kv]_b\.weight$/.test(u.name) ? (shape.memory.h.nHead ?? 1) : 1;
+    dispatches += perHead * Math.max(1, pieces.get(u.name) ?? Math.ceil(bytes / maxBindingBytes));
   });
   const roundTrips = 1 + shape.moeLayers;
   const { bytes: streamed, groups: streamedGroups } = streamedPerToken(shape, plan);
@@ -230,7 +245,7 @@ export function predictDecode(shape: ModelShape, plan: ResidencyPlan, ramTierByt
   const dispatchMs = dispatches * c.dispatchMs;
   const roundTripMs = roundTrips * c.roundTripMs;
   const compute = matvecMs + dispatchMs + roundTripMs;
-  const slotWaitMs = streamedGroups * c.roundTripMs;
+  const slotWaitMs = streamedGroups * (c.streamGroupMs ?? c.roundTripMs);
   const streamMs = uploadMs + readMs + slotWaitMs;
   const msPerToken = streamed > 0 ? Math.max(compute, uploadMs + readMs) + slotWaitMs : compute;
   return { tokensPerSecond: 1000 / msPerToken, msPerToken, matvecMs, dispatchMs, roundTripMs, streamMs, dispatches, roundTrips, calibratedAt: c.measuredAt };

@@ -2,7 +2,14 @@ import { isCpuAdapter } from '../gpu/device.ts';
 import { Kernels, type WeightRef } from '../gpu/kernels.ts';
 import { Readback } from '../gpu/readback.ts';
 import { GPU_TYPES } from '../gpu/shaders.ts';
-import type { Calibration } from './advise.ts';
+import { EngineCore } from '../engine/engine.ts';
+import { readGGUF } from '../gguf/gguf.ts';
+import { requestGPUDevice } from '../gpu/device.ts';
+import { MemorySource } from '../storage/byte-source.ts';
+import { planVariant, streamedPerToken, type Calibration } from './advise.ts';
+import { modelShape } from './model-shape.ts';
+import { planResidency } from '../engine/residency.ts';
+import { memoryPlan } from '../engine/memory-plan.ts';
 
 /**
  * The short measurement the memory-fit advisor predicts speed from (advise.ts Calibration), on the
@@ -157,4 +164,42 @@ export async function calibrate(device: GPUDevice, adapterText: string): Promise
   } finally {
     for (const b of made) b.destroy();
   }
+}
+
+/** Decode tok/s of `bytes` (a small GGUF) loaded with `o`, over `tokens` greedy tokens after a warm-up. */
+async function decodeRate(bytes: Uint8Array, o: { gpuBudgetBytes?: number; ramBudgetBytes?: number }, tokens: number): Promise<number> {
+  const source = new MemorySource(bytes, 'calibration model');
+  const device = await requestGPUDevice();
+  const engine = await EngineCore.load({ source, gguf: await readGGUF(source) }, device, { ...o, contextLength: 64 });
+  try {
+    const prompt = engine.tokenizer.tokenize('Once upon a time', { addSpecial: true });
+    for await (const _ of engine.generate({ tokens: prompt, maxTokens: 4, temperature: 0 })) { /* warm-up */ }
+    for await (const _ of engine.generate({ tokens: prompt, maxTokens: tokens, temperature: 0, reuseCache: false })) { /* measured */ }
+    return engine.stats().decodeTokensPerSecond;
+  } finally {
+    engine.dispose(); // destroys its device
+  }
+}
+
+/**
+ * The cost of streaming one weight group, ms, beyond its upload: the real engine on a small model
+ * (the app's embedded stories260K), resident and then with a third of its weights resident and the
+ * rest streamed from the RAM tier (no storage reads), the difference divided by the groups a token
+ * streams (as the advisor plans them). This is where a CPU adapter differs most from a GPU: each
+ * group is a submit the device must finish before its pool slot is refilled.
+ */
+export async function measureStreamGroupMs(bytes: Uint8Array, adapter: { maxStorageBufferBindingSize: number; maxBufferSize: number; minStorageBufferOffsetAlignment: number; cpuFallback: boolean }, uploadBytesPerSec: number): Promise<number> {
+  const source = new MemorySource(bytes, 'calibration model');
+  const shape = modelShape(await readGGUF(source), () => true, bytes.byteLength);
+  const figures = { ...adapter };
+  const resident = planVariant(shape, figures, Number.MAX_SAFE_INTEGER, 0, 64, 'f32');
+  const budget = resident.reservedBytes + Math.round(shape.weightBytes / 3);
+  const m = memoryPlan({ ...shape.memory, contextLength: 64, maxStorageBufferBindingSize: adapter.maxStorageBufferBindingSize, minStorageBufferOffsetAlignment: adapter.minStorageBufferOffsetAlignment });
+  const plan = planResidency(shape.uses, { budgetBytes: budget, reserved: m.reserved, maxBindingBytes: Math.min(adapter.maxStorageBufferBindingSize, adapter.maxBufferSize), align: adapter.minStorageBufferOffsetAlignment, nUnits: shape.nLayers + 1 });
+  const { bytes: streamed, groups } = streamedPerToken(shape, plan);
+  if (!groups) return 0;
+  const tokens = 12;
+  const tResident = 1000 / (await decodeRate(bytes, {}, tokens));
+  const tStreamed = 1000 / (await decodeRate(bytes, { gpuBudgetBytes: budget, ramBudgetBytes: bytes.byteLength }, tokens));
+  return Math.max(0, (tStreamed - tResident - (streamed / uploadBytesPerSec) * 1000) / groups);
 }

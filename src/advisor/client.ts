@@ -44,9 +44,12 @@ export class AdvisorClient {
     return { ...f, storage: est ? { quotaBytes: est.quota ?? 0, usageBytes: est.usage ?? 0 } : f.storage, calibration: all[f.adapter] ?? null };
   }
 
-  /** Runs the calibration (a few seconds on a CPU adapter) and stores it for this adapter. */
-  async calibrate(): Promise<Calibration> {
-    const c = await this.call(() => this.api().calibrate());
+  /**
+   * Runs the calibration (a few seconds on a CPU adapter) and stores it for this adapter.
+   * `probeModel`: URL of a small GGUF to measure streaming with (the app's embedded model).
+   */
+  async calibrate(probeModel?: string): Promise<Calibration> {
+    const c = await this.call(() => this.api().calibrate(probeModel));
     const { adapter } = await this.figures();
     const all = ((await get(CALIBRATION_KEY).catch(() => undefined)) ?? {}) as Record<string, Calibration>;
     await set(CALIBRATION_KEY, { ...all, [adapter]: c }).catch(() => {});

@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 import * as Comlink from 'comlink';
-import { calibrate } from '../advisor/calibrate.ts';
+import { calibrate, measureStreamGroupMs } from '../advisor/calibrate.ts';
 import { modelShape, type ModelShape } from '../advisor/model-shape.ts';
 import type { DeviceFigures } from '../advisor/advise.ts';
 import { LayerstreamError } from '../errors.ts';
@@ -51,14 +51,27 @@ const api = {
     };
   },
 
-  /** Measures this device (calibrate.ts) on a device of its own. Throws LayerstreamError('webgpu_unavailable'). */
-  async calibrate() {
+  /**
+   * Measures this device (calibrate.ts) on devices of its own; `probeModel`: URL of a small GGUF (the
+   * app's embedded model) streamed through the real engine for Calibration.streamGroupMs.
+   * Throws LayerstreamError('webgpu_unavailable').
+   */
+  async calibrate(probeModel?: string) {
     const device = await requestGPUDevice();
+    let c;
     try {
-      return await calibrate(device, adapterText((device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo));
+      c = await calibrate(device, adapterText((device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo));
     } finally {
       device.destroy();
     }
+    if (probeModel) {
+      const res = await fetch(probeModel);
+      if (!res.ok) throw new LayerstreamError('fetch_failed', `HTTP ${res.status} for the calibration model ${probeModel}`);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const f = await api.figures();
+      c.streamGroupMs = await measureStreamGroupMs(bytes, f, c.uploadBytesPerSec);
+    }
+    return c;
   },
 
   /**
