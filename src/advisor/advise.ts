@@ -23,7 +23,7 @@ export interface Calibration {
   uploadBytesPerSec: number;
   /** decode matvec (one token) over a generated weight matrix, weight bytes read per second, by ggml type */
   matvecBytesPerSec: Record<string, number>;
-  /** one more compute dispatch recorded in a pass, ms */
+  /** one more compute dispatch in a decode pass, ms (with a probe model: measured on the engine's own pass, calibrate.ts measureEngineCosts) */
   dispatchMs: number;
   /** one GPU round trip: submit, then map a small buffer for reading, ms */
   roundTripMs: number;

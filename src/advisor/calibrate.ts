@@ -6,7 +6,7 @@ import { EngineCore } from '../engine/engine.ts';
 import { readGGUF } from '../gguf/gguf.ts';
 import { requestGPUDevice } from '../gpu/device.ts';
 import { MemorySource } from '../storage/byte-source.ts';
-import { planVariant, streamedPerToken, type Calibration } from './advise.ts';
+import { predictDecode, streamedPerToken, type Calibration } from './advise.ts';
 import { modelShape } from './model-shape.ts';
 import { planResidency } from '../engine/residency.ts';
 import { memoryPlan } from '../engine/memory-plan.ts';
@@ -182,24 +182,33 @@ async function decodeRate(bytes: Uint8Array, o: { gpuBudgetBytes?: number; ramBu
 }
 
 /**
- * The cost of streaming one weight group, ms, beyond its upload: the real engine on a small model
- * (the app's embedded stories260K), resident and then with a third of its weights resident and the
- * rest streamed from the RAM tier (no storage reads), the difference divided by the groups a token
- * streams (as the advisor plans them). This is where a CPU adapter differs most from a GPU: each
- * group is a submit the device must finish before its pool slot is refilled.
+ * Two figures measured with the real engine on a small model (the app's embedded stories260K, whose
+ * decode is nearly all fixed cost): the cost of one dispatch on the engine's own code path (its
+ * resident decode time less the predicted matvec and round-trip time, over the dispatches a token
+ * runs — the generated-matrix figure of `c` is a lower bound that misses the recording and binding
+ * work of a real pass), and the cost of streaming one weight group beyond its upload (the model with
+ * a third of its weights resident and the rest streamed from the RAM tier, so no storage reads; the
+ * difference over the groups a token streams). On a CPU adapter both are far above a GPU's: each
+ * streamed group is a submit the device finishes before its pool slot is refilled.
  */
-export async function measureStreamGroupMs(bytes: Uint8Array, adapter: { maxStorageBufferBindingSize: number; maxBufferSize: number; minStorageBufferOffsetAlignment: number; cpuFallback: boolean }, uploadBytesPerSec: number): Promise<number> {
+export async function measureEngineCosts(bytes: Uint8Array, adapter: { maxStorageBufferBindingSize: number; maxBufferSize: number; minStorageBufferOffsetAlignment: number; cpuFallback: boolean }, c: Calibration): Promise<{ dispatchMs: number; streamGroupMs: number }> {
   const source = new MemorySource(bytes, 'calibration model');
   const shape = modelShape(await readGGUF(source), () => true, bytes.byteLength);
-  const figures = { ...adapter };
-  const resident = planVariant(shape, figures, Number.MAX_SAFE_INTEGER, 0, 64, 'f32');
-  const budget = resident.reservedBytes + Math.round(shape.weightBytes / 3);
-  const m = memoryPlan({ ...shape.memory, contextLength: 64, maxStorageBufferBindingSize: adapter.maxStorageBufferBindingSize, minStorageBufferOffsetAlignment: adapter.minStorageBufferOffsetAlignment });
-  const plan = planResidency(shape.uses, { budgetBytes: budget, reserved: m.reserved, maxBindingBytes: Math.min(adapter.maxStorageBufferBindingSize, adapter.maxBufferSize), align: adapter.minStorageBufferOffsetAlignment, nUnits: shape.nLayers + 1 });
-  const { bytes: streamed, groups } = streamedPerToken(shape, plan);
-  if (!groups) return 0;
+  const maxBinding = Math.min(adapter.maxStorageBufferBindingSize, adapter.maxBufferSize);
+  const planAt = (budget: number) => {
+    const m = memoryPlan({ ...shape.memory, contextLength: 64, maxStorageBufferBindingSize: adapter.maxStorageBufferBindingSize, minStorageBufferOffsetAlignment: adapter.minStorageBufferOffsetAlignment });
+    return { m, plan: planResidency(shape.uses, { budgetBytes: budget, reserved: m.reserved, maxBindingBytes: maxBinding, align: adapter.minStorageBufferOffsetAlignment, nUnits: shape.nLayers + 1 }) };
+  };
+  const all = planAt(Number.MAX_SAFE_INTEGER);
+  const reservedBytes = Object.values(all.m.reserved).reduce((x, y) => x + y, 0);
+  const budget = reservedBytes + Math.round(shape.weightBytes / 3);
+  const third = planAt(budget).plan;
   const tokens = 12;
   const tResident = 1000 / (await decodeRate(bytes, {}, tokens));
+  const p = predictDecode(shape, all.plan, 0, { ...c, dispatchMs: 0 }, maxBinding);
+  const dispatchMs = Math.max(c.dispatchMs, (tResident - p.matvecMs - p.roundTripMs) / p.dispatches);
+  const { bytes: streamed, groups } = streamedPerToken(shape, third);
+  if (!groups) return { dispatchMs, streamGroupMs: 0 };
   const tStreamed = 1000 / (await decodeRate(bytes, { gpuBudgetBytes: budget, ramBudgetBytes: bytes.byteLength }, tokens));
-  return Math.max(0, (tStreamed - tResident - (streamed / uploadBytesPerSec) * 1000) / groups);
+  return { dispatchMs, streamGroupMs: Math.max(0, (tStreamed - tResident - (streamed / c.uploadBytesPerSec) * 1000) / groups) };
 }

@@ -53,7 +53,8 @@ export function fitSummary(plan: FitPlan, calibration: Calibration | null): FitS
   if (!a.error) {
     rows.push({
       label: 'Weights on the GPU',
-      value: `${formatBytes(a.residentBytes)} of ${formatBytes(plan.model.weightBytes)}`,
+      // (resident bytes include binding-alignment padding: a whole model shows as its weights)
+      value: `${formatBytes(Math.min(a.residentBytes, plan.model.weightBytes))} of ${formatBytes(plan.model.weightBytes)}`,
       hint: `${a.layersResident} of ${a.layersResident + a.layersStreamed} layers resident${a.layersStreamed ? `, ${a.layersStreamed} streamed` : ''}`,
     });
   } else {

@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 import * as Comlink from 'comlink';
-import { calibrate, measureStreamGroupMs } from '../advisor/calibrate.ts';
+import { calibrate, measureEngineCosts } from '../advisor/calibrate.ts';
 import { modelShape, type ModelShape } from '../advisor/model-shape.ts';
 import type { DeviceFigures } from '../advisor/advise.ts';
 import { LayerstreamError } from '../errors.ts';
@@ -53,7 +53,8 @@ const api = {
 
   /**
    * Measures this device (calibrate.ts) on devices of its own; `probeModel`: URL of a small GGUF (the
-   * app's embedded model) streamed through the real engine for Calibration.streamGroupMs.
+   * app's embedded model) run through the real engine for Calibration.dispatchMs and streamGroupMs
+   * (measureEngineCosts).
    * Throws LayerstreamError('webgpu_unavailable').
    */
   async calibrate(probeModel?: string) {
@@ -69,7 +70,7 @@ const api = {
       if (!res.ok) throw new LayerstreamError('fetch_failed', `HTTP ${res.status} for the calibration model ${probeModel}`);
       const bytes = new Uint8Array(await res.arrayBuffer());
       const f = await api.figures();
-      c.streamGroupMs = await measureStreamGroupMs(bytes, f, c.uploadBytesPerSec);
+      Object.assign(c, await measureEngineCosts(bytes, f, c));
     }
     return c;
   },
