@@ -1,11 +1,13 @@
 import { test, expect } from '@playwright/test';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { advise, ramTierAvailable, type Calibration, type DeviceFigures } from '../src/advisor/advise.ts';
 import { modelShape, type ModelShape } from '../src/advisor/model-shape.ts';
 import { readGGUF } from '../src/gguf/gguf.ts';
 import { MemorySource } from '../src/storage/byte-source.ts';
 import { fitSummary, predictionCheck, quickFit } from '../src/ui/fit-summary.ts';
-import { SHARED_URL } from './support/browser.ts';
+import { modelBase } from '../src/ui/advisor-state.ts';
+import { GENERATED_DIR, GENERATED_URL, SHARED_URL } from './support/browser.ts';
+import { parseForWrite, writeGGUF } from './support/gguf-writer.ts';
 import { openHarness } from './support/engine-page.ts';
 import { scaledHeader } from './support/scaled-header.ts';
 
@@ -163,6 +165,15 @@ test.describe('advisor on generated headers (Node)', () => {
     expect(fitSummary(p, null).verdict).toBe('too-small');
   });
 
+  test('siblings of a Hugging Face file: the same model without its quant label', () => {
+    expect(modelBase({ name: 'Qwen3-4B-Q4_K_M', quant: 'Q4_K_M' })).toBe('qwen3-4b');
+    expect(modelBase({ name: 'Qwen3-4B-Q8_0', quant: 'Q8_0' })).toBe('qwen3-4b');
+    expect(modelBase({ name: 'Q8_0/synth-llama-Q8_0', quant: 'Q8_0' })).toBe('synth-llama');
+    expect(modelBase({ name: 'stories260K', quant: null })).toBe('stories260k');
+    expect(modelBase({ name: 'stories260K-Q4_K_M', quant: 'Q4_K_M' })).toBe('stories260k');
+    expect(modelBase({ name: 'gpt-oss-20b-UD-Q4_K_XL', quant: 'UD-Q4_K_XL' })).toBe('gpt-oss-20b');
+  });
+
   test('fit summary helpers', () => {
     expect(predictionCheck(6.37, 7.54)).toBe('measured 7.54 tok/s · predicted 6.37 tok/s (0.84×)');
     expect(predictionCheck(null, 7.54)).toBe('measured 7.54 tok/s');
@@ -254,4 +265,25 @@ test('browser: calibration, and for one model of every architecture the plan equ
     expect(Math.abs(r.plan.dispatches - r.engine.dispatches) / r.engine.dispatches, `${what} dispatches`).toBeLessThan(0.25);
     expect(r.plan.tps, what).toBeGreaterThan(0);
   }
+});
+
+test('browser: a model whose tokenizer the engine cannot read is refused from its header, naming the tokenizer', async ({ page }) => {
+  // stories260K with tokenizer.ggml.model "rwkv" (a tokenizer llama.cpp has and layerstream does not)
+  const bytes = new Uint8Array(readFileSync(new URL('stories260K.gguf', shared)));
+  const { metadata, tensors } = await parseForWrite(bytes);
+  const out = writeGGUF({ metadata: metadata.map(([k, t, v]) => (k === 'tokenizer.ggml.model' ? [k, t, 'rwkv'] : [k, t, v])), tensors });
+  mkdirSync(new URL('advisor/', GENERATED_DIR), { recursive: true });
+  writeFileSync(new URL('advisor/rwkv-tokenizer.gguf', GENERATED_DIR), out);
+  await openHarness(page);
+  const err = await page.evaluate(async (url) => {
+    const a = new (window as any).ls.AdvisorClient();
+    try {
+      await a.inspect(url);
+      return null;
+    } catch (e) {
+      return { code: (e as any).code, message: (e as Error).message };
+    }
+  }, `${GENERATED_URL}/advisor/rwkv-tokenizer.gguf`);
+  expect(err?.code).toBe('unsupported_architecture');
+  expect(err?.message).toMatch(/rwkv/);
 });

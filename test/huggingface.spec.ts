@@ -281,6 +281,34 @@ test.describe('in the browser, against the imitation', () => {
     console.log(`[hf] CORS preflights for Range: hub ${after.preflights - before.preflights}, CDN ${after.cdnPreflights - before.cdnPreflights}`);
   });
 
+  test('reads after the redirect go straight to the CDN URL (one resolve per file, not per read) and back through resolve once it expires', async ({ page }) => {
+    const repo = R('expiring-GGUF'); // signed URLs that expire after 5 s
+    const hfUrl = `${HUB}/${repo}/resolve/main/synth-llama-Q8_0.gguf`;
+    await fetch(`${HUB}/control/reset?repo=${encodeURIComponent(repo)}`, { method: 'POST' });
+    const bytes = modelBytes('synth-llama-Q8_0.gguf');
+    const MiB = 1 << 20;
+    const r = await inPage(page, `
+      const src = await ls.openByteSource(arg.hfUrl);
+      const a = Array.from(await src.read(2 * arg.MiB, 64));
+      const b = Array.from(await src.read(4 * arg.MiB, 64));
+      const c = Array.from(await src.read(6 * arg.MiB, 64));
+      const mid = await (await fetch(arg.control)).json();
+      await new Promise((r) => setTimeout(r, 6200)); // the signature expires
+      const d = Array.from(await src.read(8 * arg.MiB, 64));
+      const e = Array.from(await src.read(10 * arg.MiB, 64));
+      return { a, b, c, d, e, mid };`, { hfUrl, MiB, control: `${HUB}/control?repo=${encodeURIComponent(repo)}` });
+    expect(r.error).toBeUndefined();
+    const at = (o: number) => Array.from(bytes.subarray(o, o + 64));
+    expect(r.value).toMatchObject({ a: at(2 * MiB), b: at(4 * MiB), c: at(6 * MiB), d: at(8 * MiB), e: at(10 * MiB) });
+    // open: one resolve; the three reads went to the CDN URL directly
+    expect(r.value.mid.resolve).toBe(1);
+    expect(r.value.mid.cdnRequests).toBe(4);
+    const after = await counters(repo);
+    // after expiry: the CDN refused once (403), the read went through resolve again, and the next used the new URL
+    expect(after.resolve).toBe(2);
+    expect(after.cdnRequests).toBe(7);
+  });
+
   test.describe('split GGUF', () => {
     const base = 'stories260K';
     const partName = (k: number) => `${base}-${String(k + 1).padStart(5, '0')}-of-00003.gguf`;

@@ -91,7 +91,19 @@ export class HttpRangeSource implements ByteSource {
     /** validators the server sent (null when absent or not exposed by CORS) */
     readonly etag: string | null,
     readonly lastModified: string | null,
+    /**
+     * Where `name` redirected to (Hugging Face's resolve URL → a signed CDN URL), reused for later
+     * reads so that each 4 MiB read is not another request to the redirecting server (the Hub counts
+     * them against its resolver rate limit: a 5 GB model would be ~1,250); null when not redirected,
+     * and again once it stops working (the signature expired), when reads go back through `name`.
+     */
+    private redirected: string | null = null,
   ) {}
+
+  /** The URL reads go to now: the redirect target while it works, else the URL opened. */
+  get readUrl(): string {
+    return this.redirected ?? this.name;
+  }
 
   /**
    * `headBytes`: how much to read up front (kept for the header parse; 1 to just probe the size).
@@ -114,7 +126,8 @@ export class HttpRangeSource implements ByteSource {
     if (m[3] === '*') throw new LayerstreamError('no_range_support', `server did not report the size of ${url} in Content-Range`);
     const size = Number(m[3]);
     const head = new Uint8Array(await res.arrayBuffer());
-    return new HttpRangeSource(url, size, head, res.headers.get('ETag'), res.headers.get('Last-Modified'));
+    const target = res.redirected && res.url && res.url !== url ? res.url : null;
+    return new HttpRangeSource(url, size, head, res.headers.get('ETag'), res.headers.get('Last-Modified'), target);
   }
 
   async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
@@ -132,7 +145,16 @@ export class HttpRangeSource implements ByteSource {
       dest.set(this.head.subarray(offset, offset + length));
       return;
     }
-    const res = await rangeFetch(this.name, offset, offset + length - 1, signal);
+    let res: Response;
+    try {
+      res = await rangeFetch(this.readUrl, offset, offset + length - 1, signal);
+    } catch (e) {
+      // an expired or refused redirect target: once more through the URL itself (it redirects anew)
+      if (!this.redirected || (e instanceof LayerstreamError && e.code === 'aborted')) throw e;
+      this.redirected = null;
+      res = await rangeFetch(this.name, offset, offset + length - 1, signal);
+      if (res.redirected && res.url && res.url !== this.name) this.redirected = res.url;
+    }
     const refuse = async (code: 'no_range_support' | 'integrity', message: string): Promise<never> => {
       await res.body?.cancel().catch(() => {});
       throw new LayerstreamError(code, message);

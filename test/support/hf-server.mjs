@@ -39,6 +39,7 @@
 //   deleted-GGUF         404 X-Error-Code: RepoNotFound (the signed-in answer for a missing repo)
 //   gated-noexpose-GGUF  gated, from a Hub that sends no Access-Control-Expose-Headers (codes hidden from pages)
 //   hidden-range-GGUF    stories260K.gguf from the CDN that exposes no headers (Content-Range, ETag hidden)
+//   expiring-GGUF        synth-llama-Q8_0.gguf with signed CDN URLs that expire after 5 s (403 AccessDenied after)
 //   anything else        401, the anonymous answer for a missing or private repo
 //
 // Control (on the Hub port):
@@ -104,6 +105,8 @@ const REPOS = {
   'layerstream-test/deleted-GGUF': { missing: true, files: () => ({}) },
   // a Hub (proxy) that sends no Access-Control-Expose-Headers: error codes and messages hidden from pages
   'layerstream-test/gated-noexpose-GGUF': { gated: true, exposeNothing: true, files: () => ({ 'stories260K.gguf': shared('stories260K.gguf') }) },
+  // signed CDN URLs that expire after 5 s (HF's last an hour): a reader must go back through resolve
+  'layerstream-test/expiring-GGUF': { expiresSeconds: 5, files: () => ({ 'synth-llama-Q8_0.gguf': shared('synth-llama-Q8_0.gguf') }) },
   // a CDN that answers Range but exposes no headers: Content-Range and ETag hidden from pages
   'layerstream-test/hidden-range-GGUF': { cdnBucket: 'cors-minimal', files: () => ({ 'stories260K.gguf': shared('stories260K.gguf') }) },
 };
@@ -361,10 +364,10 @@ function signedUrl(repo, sha256, filename) {
     'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
     'X-Amz-Credential': `cas/${date.slice(0, 8)}/us-east-1/s3/aws4_request`,
     'X-Amz-Date': date,
-    'X-Amz-Expires': '3600',
+    'X-Amz-Expires': String(repo.expiresSeconds ?? 3600),
     'X-Amz-SignedHeaders': 'host',
   });
-  q.set('X-Amz-Signature', sign(pathname, date, '3600'));
+  q.set('X-Amz-Signature', sign(pathname, date, String(repo.expiresSeconds ?? 3600)));
   return `${CDN}${pathname}?${q}`;
 }
 function parseAmzDate(s) {
