@@ -29,39 +29,23 @@ try {
   browser = await chromium.launch({ executablePath: chromiumPath(), args: webgpuArgs });
   const page = await openHarness(await browser.newContext(), VITE_URL, 'advisor');
   const result = await page.evaluate(async ({ models, base, tokens }) => {
-    const { AdvisorClient, advise, createEngine } = window.ls;
-    const a = new AdvisorClient();
+    const a = new window.ls.AdvisorClient();
     const t0 = performance.now();
     const calibration = await a.calibrate(`${base}/shared/models/stories260K.gguf`);
     const calibrationMs = performance.now() - t0;
-    const fig = await a.figures();
     const rows = [];
     for (const m of models) {
-      const url = `${base}/shared/models/${m}`;
-      const shape = await a.inspect(url);
       for (const third of [false, true]) {
-        const first = advise(shape, fig, { ramBudgetBytes: 0 });
-        const budget = third ? Math.round(shape.weightBytes / 3) + first.asked.reservedBytes : undefined;
-        const eng = await createEngine({ model: url, gpuBudgetBytes: budget });
-        try {
-          const st0 = await eng.stats();
-          const plan = advise(shape, fig, { gpuBudgetBytes: st0.gpuBudgetBytes, contextLength: st0.contextLength, ramBudgetBytes: st0.ramBudgetBytes });
-          const ids = await eng.tokenize('Once upon a time', { addSpecial: true });
-          for await (const _ of eng.generate({ prompt: ids, maxTokens: 4, temperature: 0 })) { /* warm-up */ }
-          for await (const _ of eng.generate({ prompt: ids, maxTokens: tokens, temperature: 0, reuseCache: false })) { /* measured */ }
-          const st = await eng.stats();
-          const p = plan.asked.prediction;
-          rows.push({
-            model: m, budget: third ? '1/3' : 'resident', gpuBudgetBytes: st.gpuBudgetBytes,
-            predicted: p.tokensPerSecond, measured: st.decodeTokensPerSecond,
-            predictedMs: { matvec: p.matvecMs, dispatch: p.dispatchMs, roundTrip: p.roundTripMs, stream: p.streamMs },
-            dispatches: [p.dispatches, st.dispatchesLastPass], roundTrips: [p.roundTrips, st.readbacksLastPass],
-            streamedBytes: [plan.asked.streamedBytesPerToken, st.bytesUploadedLastToken],
-            scratchEqual: plan.scratchBytes === st.scratchBytes, kvEqual: plan.kvCacheBytes.f32 === st.kvCacheBytes,
-          });
-        } finally {
-          await eng.dispose();
-        }
+        const { plan, stats: st } = await window.advisorRun(a, `${base}/shared/models/${m}`, { third, warmup: 4, tokens });
+        const p = plan.asked.prediction;
+        rows.push({
+          model: m, budget: third ? '1/3' : 'resident', gpuBudgetBytes: st.gpuBudgetBytes,
+          predicted: p.tokensPerSecond, measured: st.decodeTokensPerSecond,
+          predictedMs: { matvec: p.matvecMs, dispatch: p.dispatchMs, roundTrip: p.roundTripMs, stream: p.streamMs },
+          dispatches: [p.dispatches, st.dispatchesLastPass], roundTrips: [p.roundTrips, st.readbacksLastPass],
+          streamedBytes: [plan.asked.streamedBytesPerToken, st.bytesUploadedLastToken],
+          scratchEqual: plan.scratchBytes === st.scratchBytes, kvEqual: plan.kvCacheBytes.f32 === st.kvCacheBytes,
+        });
       }
     }
     return { calibration, calibrationMs, rows };

@@ -22,6 +22,12 @@ export {
   HF_ENDPOINT, parseHfReference, listGgufFiles, probeHfFile, resolveUrl, groupGgufFiles, ggufQuantLabel, selectHfModel,
   type HfReference, type HfGgufModel, type HfTreeEntry, type HfFileProbe, type HfFetchOptions,
 } from './storage/huggingface.ts';
+export { AdvisorClient } from './advisor/client.ts';
+export {
+  advise, planVariant, predictDecode, ramTierAvailable,
+  type FitPlan, type LoadVariant, type Prediction, type Recommendation, type RecommendationKind, type Calibration, type DeviceFigures, type AdviceOptions, type SiblingFile,
+} from './advisor/advise.ts';
+export { modelShape, type ModelShape } from './advisor/model-shape.ts';
 
 /**
  * Loads the tokenizer of a GGUF (reads only the header; works on vocab-only files) on the calling

@@ -208,33 +208,17 @@ test('browser: calibration, and for one model of every architecture the plan equ
   test.setTimeout(600_000);
   await openHarness(page);
   const rows = await page.evaluate(async ({ models, base }) => {
-    const { AdvisorClient, advise, createEngine } = (window as any).ls;
-    const a = new AdvisorClient();
+    const a = new (window as any).ls.AdvisorClient();
     const cal = await a.calibrate(`${base}/models/stories260K.gguf`);
-    const fig = await a.figures();
     const out: any[] = [];
     for (const m of models) {
-      const url = `${base}/models/${m}`;
-      const shape = await a.inspect(url);
       for (const third of [false, true]) {
-        const first = advise(shape, fig, { ramBudgetBytes: 0 });
-        const budget = third ? Math.round(shape.weightBytes / 3) + first.asked.reservedBytes : undefined;
-        const eng = await createEngine({ model: url, gpuBudgetBytes: budget });
-        try {
-          const st0 = await eng.stats();
-          const plan = advise(shape, fig, { gpuBudgetBytes: st0.gpuBudgetBytes, contextLength: st0.contextLength, ramBudgetBytes: st0.ramBudgetBytes });
-          const ids = await eng.tokenize('Once upon a time', { addSpecial: true });
-          for await (const _ of eng.generate({ prompt: ids, maxTokens: 4, temperature: 0 })) { /* decode */ }
-          const st = await eng.stats();
-          out.push({
-            m, third,
-            plan: { scratch: plan.scratchBytes, kv: plan.kvCacheBytes.f32, state: plan.stateBytes, resident: plan.asked.residentBytes, streamed: plan.asked.streamedBytesPerToken, layersStreamed: plan.asked.layersStreamed, dispatches: plan.asked.prediction.dispatches, roundTrips: plan.asked.prediction.roundTrips, tps: plan.asked.prediction.tokensPerSecond },
-            engine: { scratch: st.scratchBytes, kv: st.kvCacheBytes, state: st.recurrentStateBytes + st.stateSnapshotBytes, resident: st.weightBytesOnGpu - st.poolSlots * st.poolSlotBytes - st.expertCacheSlots * 0, layersStreamed: st.layersStreamed, streamedDense: shape.nExpert > 0 ? null : st.bytesUploadedLastToken, dispatches: st.dispatchesLastPass, roundTrips: st.readbacksLastPass, tps: st.decodeTokensPerSecond },
-            cal,
-          });
-        } finally {
-          await eng.dispose();
-        }
+        const { shape, plan, stats: st } = await (window as any).advisorRun(a, `${base}/models/${m}`, { third, warmup: 4, tokens: 0 });
+        out.push({
+          m, third, cal,
+          plan: { scratch: plan.scratchBytes, kv: plan.kvCacheBytes.f32, state: plan.stateBytes, resident: plan.asked.residentBytes, streamed: plan.asked.streamedBytesPerToken, layersStreamed: plan.asked.layersStreamed, dispatches: plan.asked.prediction.dispatches, roundTrips: plan.asked.prediction.roundTrips, tps: plan.asked.prediction.tokensPerSecond },
+          engine: { scratch: st.scratchBytes, kv: st.kvCacheBytes, state: st.recurrentStateBytes + st.stateSnapshotBytes, resident: st.weightBytesOnGpu - st.poolSlots * st.poolSlotBytes, layersStreamed: st.layersStreamed, streamedDense: shape.nExpert > 0 ? null : st.bytesUploadedLastToken, dispatches: st.dispatchesLastPass, roundTrips: st.readbacksLastPass, tps: st.decodeTokensPerSecond },
+        });
       }
     }
     return out;

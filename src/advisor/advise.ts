@@ -139,6 +139,8 @@ export interface Recommendation {
 export interface FitPlan {
   model: { name: string; architecture: string; fileType: string | null; fileBytes: number; weightBytes: number; nParams: number; contextLength: number };
   gpuBudgetBytes: number;
+  /** what the browser told of the device: RAM in GiB (navigator.deviceMemory, null when not exposed) and a CPU fallback adapter */
+  device: { deviceMemoryGiB: number | null; cpuFallback: boolean };
   /** RAM the tab may use for the RAM tier, bytes (see ramTierAvailable) */
   ramAvailableBytes: number;
   /** K/V cache bytes at the asked context: f32, and q8_0 (null when the K/V row width is not a multiple of 32) */
@@ -358,6 +360,7 @@ export function advise(shape: ModelShape, device: DeviceFigures, o: AdviceOption
   return {
     model: { name: shape.name, architecture: shape.architecture, fileType: shape.fileType, fileBytes: shape.fileBytes, weightBytes: shape.weightBytes, nParams: shape.nParams, contextLength: shape.contextLength },
     gpuBudgetBytes: budget,
+    device: { deviceMemoryGiB: device.deviceMemoryGiB ?? null, cpuFallback: device.cpuFallback },
     ramAvailableBytes: ramAvailable,
     kvCacheBytes: { f32: mF32.kvBytes, q8_0: q8ok ? memoryFor(shape, device, ctx, 'q8_0').kvBytes : null },
     stateBytes,
