@@ -5,7 +5,13 @@ import { TabLock, tabLockBanner, type TabLockState } from './tab-lock.ts';
 import type { Engine, EngineStats, LoadProgress, ModelInfo } from '../api.ts';
 import { LayerstreamError, reviveError } from '../errors.ts';
 import { baseStyles } from './styles.ts';
-import { DEFAULT_MODEL, type LoadRequest } from './model-picker.ts';
+import { DEFAULT_MODEL, type LoadRequest, type PickerAsk } from './model-picker.ts';
+import { AdvisorState, type Candidate } from './advisor-state.ts';
+import { fitSummary } from './fit-summary.ts';
+import type { FitLoadDetail } from './fit-panel.ts';
+import type { PickDetail } from './model-browser.ts';
+import { catalogModels, resolveUrl, type CatalogEntry } from '../catalog/catalog.ts';
+import { formatBytes } from './format.ts';
 import type { GenerateSettings } from './generate-panel.ts';
 import type { GenerationStatus } from './output.ts';
 import type { StorageTier } from './memory-panel.ts';
@@ -19,6 +25,8 @@ import './chat-view.ts';
 import './generate-panel.ts';
 import './output.ts';
 import './memory-panel.ts';
+import './model-browser.ts';
+import './fit-panel.ts';
 import './error-banner.ts';
 
 /** refresh the memory panel every this many generated tokens */
@@ -40,6 +48,15 @@ const TABS: { id: Tab; label: string }[] = [
   { id: 'chat', label: 'Chat' },
   { id: 'complete', label: 'Complete' },
 ];
+
+/**
+ * The Hugging Face endpoint: https://huggingface.co, or the `hf` query parameter (a mirror such as
+ * https://hf-mirror.com, or the tests' imitation server).
+ */
+function hfEndpoint(): string {
+  const given = typeof location !== 'undefined' ? new URLSearchParams(location.search).get('hf') : null;
+  return (given ?? 'https://huggingface.co').replace(/\/+$/, '');
+}
 
 /** A drag that carries files (not text or a link from the page). */
 function hasFiles(e: DragEvent): boolean {
@@ -281,6 +298,11 @@ export class LsApp extends LitElement {
   /** the view in the main column: chat (default) or raw completion */
   @state() private tab: Tab = 'chat';
 
+  /** the memory-fit advisor: candidate model, its plan, Hugging Face listing, prediction for the loaded model */
+  private readonly advisor = new AdvisorState(undefined, hfEndpoint(), DEFAULT_MODEL.url());
+  private readonly onAdvisorChange = () => this.requestUpdate();
+  private readonly catalog = catalogModels();
+
   /** the conversation of the chat view and its generations */
   private readonly chat = new ChatSession();
   private readonly onChatChange = () => this.requestUpdate();
@@ -308,6 +330,7 @@ export class LsApp extends LitElement {
     window.addEventListener('dragleave', this.onDragLeave);
     window.addEventListener('drop', this.onDrop);
     this.store.addEventListener('change', this.onStoreChange);
+    this.advisor.addEventListener('change', this.onAdvisorChange);
     this.chat.addEventListener('change', this.onChatChange);
     this.chat.onProgress = (final) => {
       const engine = this.engine;
@@ -334,6 +357,7 @@ export class LsApp extends LitElement {
     window.removeEventListener('dragleave', this.onDragLeave);
     window.removeEventListener('drop', this.onDrop);
     this.store.removeEventListener('change', this.onStoreChange);
+    this.advisor.removeEventListener('change', this.onAdvisorChange);
     this.store.beforeDelete = null;
     this.abortController?.abort();
     this.chat.removeEventListener('change', this.onChatChange);
@@ -497,6 +521,8 @@ export class LsApp extends LitElement {
         model,
         gpuBudgetBytes: request.gpuBudgetBytes,
         kvCacheType: request.kvCacheType,
+        contextLength: request.contextLength,
+        ramBudgetBytes: request.ramBudgetBytes,
         onProgress: (p: LoadProgress) => {
           if (seq === this.loadSeq) this.progress = { ...p };
         },
@@ -511,6 +537,7 @@ export class LsApp extends LitElement {
       this.info = engine.info;
       document.title = `${engine.info.name || request.label} · layerstream`;
       await this.refreshStats(engine);
+      if (this.stats) void this.advisor.predictLoaded(model, this.stats);
     } catch (e) {
       if (seq !== this.loadSeq) return;
       if (!isAbort(e)) this.showError(`Loading ${request.label} failed`, e);
@@ -683,6 +710,79 @@ export class LsApp extends LitElement {
     </div>`;
   }
 
+  /** What the picker asks a load for (budget, K/V format, context). */
+  private pickerAsk(): PickerAsk {
+    return this.renderRoot.querySelector('ls-model-picker')?.ask() ?? { kvCacheType: 'f32', contextLength: 2048 };
+  }
+
+  /** A catalog file as a candidate: its group's other quants are the siblings. */
+  private catalogCandidate(group: string, id: string): Candidate | null {
+    const g = this.catalog.find((x) => x.model === group);
+    const e = g?.entries.find((x) => x.id === id);
+    if (!g || !e) return null;
+    const url = (x: CatalogEntry) => resolveUrl(x, this.advisor.hfEndpoint);
+    return {
+      model: url(e), label: `${e.model} ${e.quant}`, quant: e.quant, bytes: e.bytes, origin: 'catalog', license: e.license,
+      siblings: g.entries.filter((x) => x !== e).map((x) => ({ model: url(x), label: `${x.model} ${x.quant}`, quant: x.quant, bytes: x.bytes })),
+    };
+  }
+
+  private readonly onPickCatalog = (e: CustomEvent<PickDetail>) => {
+    const c = this.catalogCandidate(e.detail.group ?? '', e.detail.id ?? '');
+    if (c) void this.advisor.select(c, this.pickerAsk());
+  };
+
+  private readonly onPickHf = (e: CustomEvent<PickDetail>) => {
+    const m = this.advisor.hf?.models[e.detail.index ?? -1];
+    if (m) void this.advisor.select(this.advisor.hfCandidate(m), this.pickerAsk());
+  };
+
+  /** Loads the candidate as the picker asks, or as the advisor recommends (file, K/V format, context, RAM tier). */
+  private readonly onFitLoad = (e: CustomEvent<FitLoadDetail>) => {
+    const c = this.advisor.candidate;
+    const plan = this.advisor.plan;
+    if (!c) return;
+    const ask = this.pickerAsk();
+    if (e.detail.recommended && plan) {
+      const r = plan.recommendation;
+      this.renderRoot.querySelector('ls-model-picker')?.apply({ kvCacheType: r.kvCacheType, contextLength: r.contextLength });
+      void this.load({ model: r.model ?? c.model, label: r.model ? r.label : c.label, gpuBudgetBytes: ask.gpuBudgetBytes, kvCacheType: r.kvCacheType, contextLength: r.contextLength, ramBudgetBytes: r.ramBudgetBytes || undefined });
+      return;
+    }
+    void this.load({ model: c.model, label: c.label, gpuBudgetBytes: ask.gpuBudgetBytes, kvCacheType: ask.kvCacheType, contextLength: ask.contextLength });
+  };
+
+  /** "Choose a model" and "Will it fit?" */
+  private browserCard() {
+    const a = this.advisor;
+    const c = a.candidate;
+    const heading = c ? `${c.label}${c.bytes ? ` · ${formatBytes(c.bytes)}` : ''}${c.license ? ` · ${c.license}` : ''}` : '';
+    return html`<section class="card model-card" aria-label="Choose a model">
+      <ls-model-browser
+        .groups=${this.catalog}
+        .hf=${a.hf}
+        .selected=${c?.model ?? ''}
+        .budgetBytes=${this.pickerBudget() ?? this.stats?.gpuBudgetBytes ?? 0}
+        .urlOf=${(x: CatalogEntry) => resolveUrl(x, a.hfEndpoint)}
+        @ls-pick-catalog=${this.onPickCatalog}
+        @ls-pick-hf=${this.onPickHf}
+        @ls-hf-list=${(e: CustomEvent<string>) => void a.listHf(e.detail)}
+      ></ls-model-browser>
+      <div class="status">
+        <ls-fit-panel
+          .heading=${heading}
+          .summary=${a.plan ? fitSummary(a.plan, a.figures?.calibration ?? null) : null}
+          ?inspecting=${a.inspecting}
+          ?calibrating=${a.calibrating}
+          ?loading=${this.loading}
+          .error=${a.error?.message ?? ''}
+          @ls-fit-load=${this.onFitLoad}
+          @ls-calibrate=${() => void a.calibrate()}
+        ></ls-fit-panel>
+      </div>
+    </section>`;
+  }
+
   render() {
     const running = this.status === 'generating';
     const chatRunning = this.chat.running;
@@ -738,8 +838,9 @@ export class LsApp extends LitElement {
               ></ls-output>
             </section>
           </div>
+          ${this.browserCard()}
           <section class="card model-card" aria-label="Model">
-            <ls-model-picker ?loading=${this.loading} @ls-load=${(e: CustomEvent<LoadRequest>) => void this.load(e.detail)}></ls-model-picker>
+            <ls-model-picker ?loading=${this.loading} @ls-load=${(e: CustomEvent<LoadRequest>) => void this.load(e.detail)} @ls-ask-change=${(e: CustomEvent<PickerAsk>) => this.advisor.setAsk(e.detail)}></ls-model-picker>
             <div class="status">
               ${p
                 ? html`<ls-progress .phase=${p.phase} .loadedBytes=${p.loadedBytes} .totalBytes=${p.totalBytes} .label=${this.loadingLabel}></ls-progress>`
@@ -762,7 +863,7 @@ export class LsApp extends LitElement {
           </section>
         </main>
         <aside class="card" aria-label="GPU memory">
-          <ls-memory-panel .stats=${this.stats} .storage=${this.storageTier()}></ls-memory-panel>
+          <ls-memory-panel .stats=${this.stats} .storage=${this.storageTier()} .predictedTokensPerSecond=${this.advisor.loaded?.model === this.loadedModel ? this.advisor.loaded?.predicted ?? null : null}></ls-memory-panel>
         </aside>
       </div>
       <footer>Models are read with HTTP Range requests and kept in this browser's storage (OPFS), never fetched whole; prompts and output stay in this tab.</footer>

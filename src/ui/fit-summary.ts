@@ -49,6 +49,12 @@ export function fitSummary(plan: FitPlan, calibration: Calibration | null): FitS
         ? 'Runs resident: every weight stays on the GPU'
         : `Streams ${pct(1 - a.residentShare)} of its weights every token (${formatBytes(a.streamedBytesPerToken)} per token)`;
   const rows: FitRow[] = [];
+  const d = plan.device;
+  rows.push({
+    label: 'This device',
+    value: `${d.deviceMemoryGiB ? `${d.deviceMemoryGiB} GiB RAM reported` : 'RAM not reported (4 GiB assumed)'}${d.cpuFallback ? ' · CPU fallback adapter' : ''}`,
+    hint: 'navigator.deviceMemory (rounded, capped by the browser) and the WebGPU adapter',
+  });
   rows.push({ label: 'GPU budget', value: formatBytes(plan.gpuBudgetBytes), hint: 'K/V cache, scratch and weights; the rest of the weights stream through a fixed pool' });
   if (!a.error) {
     rows.push({

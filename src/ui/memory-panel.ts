@@ -3,6 +3,7 @@ import { customElement, property } from 'lit/decorators.js';
 import type { CachedModel, EngineStats, StorageEstimate } from '../api.ts';
 import { CACHE_SCHEME } from '../index.ts';
 import { baseStyles } from './styles.ts';
+import { predictionCheck } from './fit-summary.ts';
 import { formatBytes, formatBytesOf, formatCount, formatKvPerToken, formatPercent, formatRate, formatSpeculation } from './format.ts';
 
 /** Where the loaded model's bytes live below the GPU: the browser's storage (OPFS) and the server. */
@@ -168,6 +169,8 @@ export class LsMemoryPanel extends LitElement {
   @property({ attribute: false }) stats: EngineStats | null = null;
   /** the storage tier of the loaded model; null hides the section */
   @property({ attribute: false }) storage: StorageTier | null = null;
+  /** the advisor's predicted decode speed for this load, tok/s (null: none) — shown beside the measured one */
+  @property({ attribute: false }) predictedTokensPerSecond: number | null = null;
 
   private budget(s: EngineStats) {
     const poolBytes = s.poolSlots * s.poolSlotBytes;
@@ -343,6 +346,9 @@ export class LsMemoryPanel extends LitElement {
               : ''}
             <div><dt>Prefill</dt><dd class="num" data-testid="mem-prefill">${formatRate(s.prefillTokensPerSecond)}</dd></div>
             <div><dt>Decode</dt><dd class="num" data-testid="mem-decode">${formatRate(s.decodeTokensPerSecond)}</dd></div>
+            ${this.predictedTokensPerSecond
+              ? html`<div title="the memory-fit advisor's prediction for this load, from this device's calibration, against the speed measured in the last generate"><dt>Predicted</dt><dd class="num" data-testid="mem-predicted">${predictionCheck(this.predictedTokensPerSecond, s.decodeTokensPerSecond) ?? formatRate(this.predictedTokensPerSecond)}</dd></div>`
+              : ''}
             ${speculation
               ? html`<div title="speculative decoding: draft tokens verified in one forward pass; tokens per pass = generated tokens per forward pass of the model"><dt>Speculative</dt><dd class="num" data-testid="mem-speculative">${speculation}</dd></div>`
               : ''}

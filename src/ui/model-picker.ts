@@ -12,6 +12,20 @@ export interface LoadRequest {
   gpuBudgetBytes?: number;
   /** K/V cache format; undefined = f32 */
   kvCacheType?: 'f32' | 'q8_0';
+  /** tokens of context; undefined = the engine's default (2048, at most the model's) */
+  contextLength?: number;
+  /** RAM tier for streamed weights, bytes (the advisor's recommendation); undefined = off */
+  ramBudgetBytes?: number;
+}
+
+/** Context lengths the picker offers, tokens. */
+export const CONTEXT_CHOICES = [512, 1024, 2048, 4096, 8192, 16384, 32768] as const;
+
+/** What the picker asks any load for (detail of `ls-ask-change`). */
+export interface PickerAsk {
+  gpuBudgetBytes?: number;
+  kvCacheType: 'f32' | 'q8_0';
+  contextLength: number;
 }
 
 export type ModelSource = 'default' | 'url' | 'file';
@@ -152,6 +166,7 @@ export class LsModelPicker extends LitElement {
   @state() private file: File | null = null;
   @state() private budget = '';
   @state() private kvCacheType: 'f32' | 'q8_0' = 'f32';
+  @state() private contextLength = 2048;
   @state() private problem: { field: 'url' | 'file' | 'budget'; message: string } | null = null;
 
   private pick(source: ModelSource): void {
@@ -172,6 +187,23 @@ export class LsModelPicker extends LitElement {
   private onBudgetInput(e: Event): void {
     this.budget = (e.target as HTMLInputElement).value;
     if (this.problem?.field === 'budget') this.problem = null;
+    this.askChanged();
+  }
+
+  /** The budget, K/V format and context any load gets now. */
+  ask(): PickerAsk {
+    return { gpuBudgetBytes: this.gpuBudgetBytes(), kvCacheType: this.kvCacheType, contextLength: this.contextLength };
+  }
+
+  /** Sets the K/V format and context (the advisor's recommendation was loaded). */
+  apply(o: { kvCacheType?: 'f32' | 'q8_0'; contextLength?: number }): void {
+    if (o.kvCacheType) this.kvCacheType = o.kvCacheType;
+    if (o.contextLength) this.contextLength = o.contextLength;
+    this.askChanged();
+  }
+
+  private askChanged(): void {
+    this.dispatchEvent(new CustomEvent<PickerAsk>('ls-ask-change', { detail: this.ask(), bubbles: true, composed: true }));
   }
 
   /** The budget typed so far, in bytes: undefined when empty or not a valid number (= automatic). */
@@ -196,7 +228,7 @@ export class LsModelPicker extends LitElement {
     }
     switch (this.source) {
       case 'default':
-        return { model: DEFAULT_MODEL.url(), label: 'stories260K', gpuBudgetBytes, kvCacheType: this.kvCacheType };
+        return { model: DEFAULT_MODEL.url(), label: 'stories260K', gpuBudgetBytes, kvCacheType: this.kvCacheType, contextLength: this.contextLength };
       case 'url': {
         const text = this.url.trim();
         if (!text) {
@@ -211,14 +243,14 @@ export class LsModelPicker extends LitElement {
           return null;
         }
         const name = decodeURIComponent(url.pathname.split('/').filter(Boolean).pop() ?? '') || url.host;
-        return { model: url.href, label: name, gpuBudgetBytes, kvCacheType: this.kvCacheType };
+        return { model: url.href, label: name, gpuBudgetBytes, kvCacheType: this.kvCacheType, contextLength: this.contextLength };
       }
       case 'file':
         if (!this.file) {
           this.problem = { field: 'file', message: 'Choose a local .gguf file.' };
           return null;
         }
-        return { model: this.file, label: this.file.name, gpuBudgetBytes, kvCacheType: this.kvCacheType };
+        return { model: this.file, label: this.file.name, gpuBudgetBytes, kvCacheType: this.kvCacheType, contextLength: this.contextLength };
     }
   }
 
@@ -283,9 +315,15 @@ export class LsModelPicker extends LitElement {
           </div>
           <div class="kv">
             <label for="kv-type">K/V cache</label>
-            <select id="kv-type" data-testid="kv-type" @change=${(e: Event) => (this.kvCacheType = (e.target as HTMLSelectElement).value as 'f32' | 'q8_0')}>
+            <select id="kv-type" data-testid="kv-type" @change=${(e: Event) => { this.kvCacheType = (e.target as HTMLSelectElement).value as 'f32' | 'q8_0'; this.askChanged(); }}>
               <option value="f32" ?selected=${this.kvCacheType === 'f32'}>f32</option>
               <option value="q8_0" ?selected=${this.kvCacheType === 'q8_0'} title="ggml-style 8-bit blocks: 3.6× smaller, slightly less exact">8-bit (q8_0)</option>
+            </select>
+          </div>
+          <div class="kv">
+            <label for="ctx">Context (tokens)</label>
+            <select id="ctx" data-testid="context-length" @change=${(e: Event) => { this.contextLength = Number((e.target as HTMLSelectElement).value); this.askChanged(); }}>
+              ${CONTEXT_CHOICES.map((c) => html`<option value=${c} ?selected=${this.contextLength === c}>${c}</option>`)}
             </select>
           </div>
           <button type="submit" class="primary" data-testid="load" ?disabled=${this.loading}>${this.loading ? 'Loading…' : 'Load'}</button>
