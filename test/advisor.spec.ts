@@ -162,7 +162,11 @@ test.describe('advisor on generated headers (Node)', () => {
     const l70 = await shapeOf('llama 70B (Llama-3.1-70B shape)');
     const p = advise(l70, GPU, { gpuBudgetBytes: 64 * MiB });
     expect(p.asked.error).toMatch(/too small/);
-    expect(fitSummary(p, null).verdict).toBe('too-small');
+    expect(p.recommendation.kind).toBe('raise-budget');
+    expect(p.recommendation.text).toMatch(/needs at least \d+ bytes/);
+    const summary = fitSummary(p, null);
+    expect(summary.verdict).toBe('too-small');
+    expect(summary.recommendationDiffers).toBe(false);
   });
 
   test('siblings of a Hugging Face file: the same model without its quant label', () => {

@@ -120,7 +120,7 @@ export interface LoadVariant {
   error?: string;
 }
 
-export type RecommendationKind = 'resident' | 'larger-quant' | 'smaller-quant' | 'q8_0-kv' | 'shorter-context' | 'streaming';
+export type RecommendationKind = 'resident' | 'larger-quant' | 'smaller-quant' | 'q8_0-kv' | 'shorter-context' | 'streaming' | 'raise-budget';
 
 export interface Recommendation {
   kind: RecommendationKind;
@@ -345,14 +345,22 @@ export function advise(shape: ModelShape, device: DeviceFigures, o: AdviceOption
     break;
   }
   if (!recommendation) {
-    // streaming: the largest quant whose streamed part the RAM tier can hold (no disk reads per token), else the smallest
-    const v = variant(ctx, q8ok ? 'q8_0' : 'f32');
-    const streamedOf = (s: SiblingFile) => Math.max(0, s.bytes - (shape.fileBytes - shape.weightBytes) + alignOverhead + v.reservedBytes - budget);
-    const inRam = siblings.find((s) => streamedOf(s) <= ramAvailable);
-    const pick = inRam ?? siblings[siblings.length - 1];
-    const pv = pick === self ? v : { ...v, ramTierBytes: Math.min(streamedOf(pick), ramAvailable) };
-    const where = inRam ? 'the RAM tier holds the streamed part, so each token uploads it from memory' : 'the streamed part does not fit the RAM tier and is read from storage every token';
-    recommendation = rec('streaming', pick, pv, `${pick === self ? 'This file' : `The ${name(pick)} file`} streams the layers the GPU budget cannot hold; ${where}.`);
+    // streaming, at the asked context if the budget holds its fixed part, else the longest that fits
+    const kv: KvCacheType = q8ok ? 'q8_0' : 'f32';
+    let v = variant(ctx, kv);
+    for (let c = Math.floor(ctx / 2); v.error && c >= MIN_CONTEXT; c = Math.floor(c / 2)) v = variant(c, kv);
+    if (v.error) {
+      recommendation = { ...rec('raise-budget', self, v, `Nothing loads with this GPU budget: ${v.error}.`), model: null };
+    } else {
+      // the largest quant whose streamed part the RAM tier can hold (no disk reads per token), else the smallest
+      const streamedOf = (s: SiblingFile) => Math.max(0, s.bytes - (shape.fileBytes - shape.weightBytes) + alignOverhead + v.reservedBytes - budget);
+      const inRam = siblings.find((s) => streamedOf(s) <= ramAvailable);
+      const pick = inRam ?? siblings[siblings.length - 1];
+      const pv = pick === self ? v : { ...v, ramTierBytes: Math.min(streamedOf(pick), ramAvailable) };
+      const where = inRam ? 'the RAM tier holds the streamed part, so each token uploads it from memory' : 'the streamed part does not fit the RAM tier and is read from storage every token';
+      const shorter = v.contextLength < ctx ? ` with the context cut to ${v.contextLength} tokens` : '';
+      recommendation = rec('streaming', pick, pv, `${pick === self ? 'This file' : `The ${name(pick)} file`} streams the layers the GPU budget cannot hold${shorter}; ${where}.`);
+    }
   }
 
   const available = device.storage ? Math.max(0, device.storage.quotaBytes - device.storage.usageBytes) : null;

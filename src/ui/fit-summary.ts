@@ -97,10 +97,10 @@ export function fitSummary(plan: FitPlan, calibration: Calibration | null): FitS
           value: formatRate(p.tokensPerSecond),
           hint: `${p.msPerToken.toFixed(1)} ms/token: matvec ${p.matvecMs.toFixed(1)} · ${p.dispatches} dispatches ${p.dispatchMs.toFixed(1)} · ${p.roundTrips} round trips ${p.roundTripMs.toFixed(1)}${p.streamMs ? ` · streaming ${p.streamMs.toFixed(1)}` : ''} ms; calibrated ${day(p.calibratedAt)}${calibration ? ` on ${calibration.adapter}` : ''}`,
         }
-      : { label: 'Predicted decode', value: '–', hint: 'calibrate this device to predict the speed' },
+      : { label: 'Predicted decode', value: '–', hint: a.error ? 'nothing to predict: it does not load with this budget' : 'calibrate this device to predict the speed' },
   );
   const r = plan.recommendation;
-  const recommendationDiffers = r.model !== null || r.kvCacheType !== a.kvCacheType || r.contextLength !== a.contextLength || r.ramBudgetBytes > 0;
+  const recommendationDiffers = r.kind !== 'raise-budget' && (r.model !== null || r.kvCacheType !== a.kvCacheType || r.contextLength !== a.contextLength || r.ramBudgetBytes > 0);
   return { verdict, headline, residentShare: a.error ? 0 : a.residentShare, rows, recommendation: r, recommendationDiffers };
 }
 
