@@ -459,8 +459,11 @@ test.describe('in the browser, against the imitation', () => {
     expect(f.probe.ms).toBeLessThan(5000);
     expect(f.cdnRequests).toBe(2);
     // both whole-file answers were closed by the page before their end, and nothing more is sent
-    // later (the CDN writes 64 KiB per 5 ms while a reader is there: 19.8 MB would take 1.5 s)
-    await new Promise((res) => setTimeout(res, 500));
+    // later (the CDN writes 64 KiB per 5 ms while a reader is there: 19.8 MB would take 1.5 s). The
+    // server sees the second close when the browser's network process gets to it: polled, not a fixed
+    // sleep (500 ms was not always enough with SwiftShader busy in the other test worker)
+    await expect.poll(async () => (await counters(repo)).cdnCancelled - before.cdnCancelled, { timeout: 5000 }).toBe(2);
+    await new Promise((res) => setTimeout(res, 200));
     const later = await counters(repo);
     console.log(`[hf] no-Range CDN wrote ${later.cdnBytes - before.cdnBytes} bytes of 2 × 19839232 before the cancels`);
     expect(later.cdnCancelled - before.cdnCancelled).toBe(2);

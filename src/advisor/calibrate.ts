@@ -1,20 +1,20 @@
-import { isCpuAdapter } from '../gpu/device.ts';
+import { EngineCore } from '../engine/engine.ts';
+import { memoryPlan } from '../engine/memory-plan.ts';
+import { planResidency } from '../engine/residency.ts';
+import { readGGUF } from '../gguf/gguf.ts';
+import { isCpuAdapter, requestGPUDevice } from '../gpu/device.ts';
 import { Kernels, type WeightRef } from '../gpu/kernels.ts';
 import { Readback } from '../gpu/readback.ts';
 import { GPU_TYPES } from '../gpu/shaders.ts';
-import { EngineCore } from '../engine/engine.ts';
-import { readGGUF } from '../gguf/gguf.ts';
-import { requestGPUDevice } from '../gpu/device.ts';
 import { MemorySource } from '../storage/byte-source.ts';
 import { predictDecode, streamedPerToken, type Calibration } from './advise.ts';
 import { modelShape } from './model-shape.ts';
-import { planResidency } from '../engine/residency.ts';
-import { memoryPlan } from '../engine/memory-plan.ts';
 
 /**
  * The short measurement the memory-fit advisor predicts speed from (advise.ts Calibration), on the
- * engine's own kernels: a few hundred ms on a GPU, a few seconds on SwiftShader. Runs wherever a
- * GPUDevice is (the advisor worker); the UI caches the result in IndexedDB with its date.
+ * engine's own kernels (8.1 s on SwiftShader with the engine runs of measureEngineCosts:
+ * bench/results-advisor.md; not yet measured on a GPU). Runs wherever a GPUDevice is (the advisor
+ * worker); the UI caches the result in IndexedDB with its date.
  */
 
 const MiB = 1 << 20;

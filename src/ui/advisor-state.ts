@@ -102,7 +102,9 @@ export class AdvisorState extends EventTarget {
     this.inspecting = true;
     this.changed();
     try {
-      if (parseHfReference(c.model)) await probeHfFile(c.model);
+      // Hugging Face files (catalog or listing, on huggingface.co or the endpoint given): 8 bytes by
+      // Range first, so a gated, missing or rate-limited file is named before anything larger is read
+      if (c.origin !== 'url') await probeHfFile(c.model);
       const [shape] = await Promise.all([this.client.inspect(c.model), this.deviceFigures()]);
       if (seq !== this.seq) return;
       this.shape = shape;

@@ -131,7 +131,7 @@ export class LsFitPanel extends LitElement {
       ${this.error
         ? html`<div class="error" role="alert" data-testid="fit-error">${this.error}</div>`
         : this.inspecting || (!s && this.calibrating)
-          ? html`<div class="note">${this.calibrating ? 'Measuring this device (upload and matvec speed), once…' : 'Reading the GGUF header (a few hundred KiB by Range)…'}</div>`
+          ? html`<div class="note">${this.calibrating ? 'Measuring this device (upload and matvec speed), once…' : 'Reading only the GGUF header, by Range…'}</div>`
           : !s
             ? html`<div class="note">Pick a model above to see whether it fits this device and how fast it will run, before downloading it.</div>`
             : html`
