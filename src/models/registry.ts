@@ -20,6 +20,11 @@ const ARCHITECTURES: Record<string, Architecture<any>> = Object.fromEntries([
   llama, qwen2, qwen3, qwen3moe, phi3, gemma2, gemma3, gptOss, mistral3, smollm3, olmo2, granite, deepseek2, qwen35, qwen35moe,
 ].map((a) => [a.name, a]));
 
+/** The `general.architecture` names the engine runs, in registry order. */
+export function supportedArchitectures(): string[] {
+  return Object.keys(ARCHITECTURES);
+}
+
 /** Throws LayerstreamError('unsupported_architecture') naming the architecture. */
 export function architectureFor(name: string): Architecture<any> {
   const a = ARCHITECTURES[name];
