@@ -29,7 +29,7 @@ export function supportedArchitectures(): string[] {
 export function architectureFor(name: string): Architecture<any> {
   const a = ARCHITECTURES[name];
   if (!a) {
-    throw new LayerstreamError('unsupported_architecture', `unsupported architecture "${name}" (supported: ${Object.keys(ARCHITECTURES).join(', ')})`);
+    throw new LayerstreamError('unsupported_architecture', `unsupported architecture "${name}" (supported: ${supportedArchitectures().join(', ')})`);
   }
   return a;
 }
