@@ -95,7 +95,7 @@ export function fitSummary(plan: FitPlan, calibration: Calibration | null): FitS
       ? {
           label: 'Predicted decode',
           value: formatRate(p.tokensPerSecond),
-          hint: `${p.msPerToken.toFixed(1)} ms/token: matvec ${p.matvecMs.toFixed(1)} · ${p.dispatches} dispatches ${p.dispatchMs.toFixed(1)} · ${p.roundTrips} round trips ${p.roundTripMs.toFixed(1)}${p.streamMs ? ` · streaming ${p.streamMs.toFixed(1)}` : ''} ms; calibrated ${day(p.calibratedAt)}${calibration ? ` on ${calibration.adapter}` : ''}`,
+          hint: `${p.msPerToken.toFixed(1)} ms/token: matvec ${p.matvecMs.toFixed(1)} · ${p.dispatches} dispatches ${p.dispatchMs.toFixed(1)} · ${p.roundTrips} round trip${p.roundTrips === 1 ? '' : 's'} ${p.roundTripMs.toFixed(1)}${p.streamMs ? ` · streaming ${p.streamMs.toFixed(1)}` : ''} ms; calibrated ${day(p.calibratedAt)}${calibration ? ` on ${calibration.adapter}` : ''}`,
         }
       : { label: 'Predicted decode', value: '–', hint: a.error ? 'nothing to predict: it does not load with this budget' : 'calibrate this device to predict the speed' },
   );
